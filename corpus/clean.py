@@ -1,0 +1,69 @@
+"""Cleaning: site boilerplate removal and typography normalisation.
+
+The cleaned text is stored and every citation offset points into it, so cleaning happens
+once, before indexing; queries go through `normalise_typography` too, so a question typed
+with a plain apostrophe matches an article written with a curly one.
+"""
+
+import re
+import unicodedata
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+# Whole lines that are site furniture, never article content.
+_BOILERPLATE_LINES = [
+    r"abonne[- ]toi, la force tu trouveras",
+    r"en remplissant ce formulaire, j'accepte de recevoir la newsletter.*",
+    r"rejoignez notre newsletter.*",
+    r"(?:inscrivez-vous|abonnez-vous) (?:à|a) (?:la|notre) newsletter.*",
+    r"newsletter",
+    r"[-•*]?\s*partager (?:l'article|cet article|sur \w+)\s*:?",
+    r"sommaire",
+    r"aucun article trouvé",
+    r"tags?",
+    r"lire aussi\s*:.*",
+    r"\d+ mins? de lecture",
+    r"\d(?:[.,]\d)?/5 - \(\d+ votes?\)",
+    r".*code promo.*",
+    r".*j'en profite",
+    r"votre adresse e-mail ne sera pas publiée.*",
+    r"(?:(?:actualités|actus|business|divers|avec nous)\s*)+",
+]
+# A line that starts a tail of unrelated links or forms: it and all that follows go.
+_TAIL_MARKERS = [
+    r"articles? (?:connexes|similaires|recommandés)",
+    r"laisser un commentaire",
+    r"vous aimerez aussi",
+    r"à lire également",
+]
+_LINE_RE = re.compile(r"^\s*(?:%s)\s*$" % "|".join(_BOILERPLATE_LINES), re.IGNORECASE)
+_TAIL_RE = re.compile(r"^\s*(?:%s)\s*:?\s*$" % "|".join(_TAIL_MARKERS), re.IGNORECASE)
+
+
+def normalise_typography(text: str) -> str:
+    """Unify apostrophes, spaces and invisible characters (NFC, no other change of meaning)."""
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    text = _INVISIBLE.sub("", text)
+    return _SPACES.sub(" ", text)
+
+
+def remove_boilerplate(text: str) -> str:
+    """Drop boilerplate lines and everything after a tail marker."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if _TAIL_RE.match(line):
+            break
+        if not _LINE_RE.match(line):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def clean_text(raw: str) -> str:
+    """Normalise typography, remove boilerplate and tidy paragraph spacing."""
+    text = remove_boilerplate(normalise_typography(raw.replace("\r\n", "\n").replace("\r", "\n")))
+    lines = [line.strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r" +([.,])(?=\s|$)", r"\1", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

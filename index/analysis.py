@@ -1,0 +1,43 @@
+"""French text analysis for the lexical index: elision, stop words, stemming, accent folding."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'", re.IGNORECASE)
+_TOKEN = re.compile(r"\w+")
+
+STOP_WORDS = frozenset(
+    """
+    a à afin ai aie aient ait alors as au aucun aucune aupres auquel aura aurai auraient aurait
+    aussi autre autres aux avaient avais avait avant avec avez aviez avions avoir avons ayant c
+    ca ça car ce ceci cela celle celles celui cependant certain certaine ces cet cette ceux chaque
+    chez ci comme comment d dans de des desquels dont du donc elle elles en encore est et etaient
+    etait etant ete être etre eu eux fait faire fut ici il ils j je jusqu l la le les lequel leur
+    leurs lors lui m ma mais me meme même mes moi mon n ne ni non nos notre nous on ont ou où par
+    parce pas peu peut plus pour pourquoi qu quand que quel quelle quelles quels qui quoi s sa
+    sans se ses si son sont sous sur t ta te tes toi ton tous tout toute toutes tres très tu un
+    une vos votre vous y été étaient était étant
+    the of and to in is was who what which when where how did does do on for by at an be are
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french")
+
+
+def fold_accents(word: str) -> str:
+    """Remove diacritics: « désigné » -> « designe »."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def analyse(text: str) -> list[str]:
+    """Terms of `text` for BM25: lowercased, elisions cut, stop words dropped, stemmed, folded."""
+    text = _ELISION.sub(" ", text.lower().replace("’", "'"))
+    words = [word for word in _TOKEN.findall(text) if word not in STOP_WORDS]
+    return [fold_accents(stem) for stem in _stemmer().stemWords(words)]

@@ -1,0 +1,124 @@
+"""The on-disk index directory: published generations, atomic publish, validated loading.
+
+Layout::
+
+    <root>/CURRENT               name of the live generation (replaced atomically)
+    <root>/generations/<name>/   manifest.json, store.sqlite, vectors.faiss, lexical/
+    <root>/.lock                 held by the one writer at a time
+
+A generation is written aside under a temporary name, fsynced, renamed into place, and
+only then named in CURRENT; a crash at any point leaves the previous generation live.
+"""
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index.manifest import IndexCorruptError, IndexUnusableError, Manifest
+from index.snapshot import Snapshot
+
+CURRENT_FILE = "CURRENT"
+GENERATIONS_DIR = "generations"
+KEEP_GENERATIONS = 2
+
+
+class IndexMissingError(IndexUnusableError):
+    """No index has been published in the directory yet."""
+
+
+class IndexDirectory:
+    """Publishes and loads snapshots under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.generations = root / GENERATIONS_DIR
+
+    def current(self) -> Path | None:
+        """The live generation folder, or None when nothing was published."""
+        try:
+            name = (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return self.generations / name if name else None
+
+    def load(self, model: str) -> Snapshot:
+        """Load the live generation, refusing another model, a bad checksum or bad counts."""
+        folder = self.current()
+        if folder is None:
+            raise IndexMissingError(f"no index in {self.root}: build one with `depeche index`")
+        manifest = Manifest.read(folder)
+        manifest.check_compatible(model)
+        manifest.check_files(folder)
+        try:
+            return Snapshot.load(folder, manifest)
+        except (OSError, ValueError, RuntimeError) as error:
+            if isinstance(error, IndexUnusableError):
+                raise
+            raise IndexCorruptError(f"{folder} cannot be read: {error}") from error
+
+    def publish(self, snapshot: Snapshot) -> Path:
+        """Write `snapshot` as a new generation and make it live; returns its folder."""
+        self.generations.mkdir(parents=True, exist_ok=True)
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{time.monotonic_ns() % 10**9:09d}"
+        staging = self.generations / f".tmp-{name}"
+        snapshot.save(staging)
+        _fsync_tree(staging)
+        final = self.generations / name
+        os.replace(staging, final)
+        _fsync_dir(self.generations)
+        _write_atomically(self.root / CURRENT_FILE, name + "\n")
+        self._prune(keep=final)
+        return final
+
+    @contextmanager
+    def writer_lock(self, wait: bool = True) -> Iterator[None]:
+        """Hold the single-writer lock; with `wait=False` raise BlockingIOError if it is taken."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _prune(self, keep: Path) -> None:
+        """Remove leftovers of interrupted writes and all but the newest generations."""
+        folders = sorted(p for p in self.generations.iterdir() if p.is_dir())
+        finished = [p for p in folders if not p.name.startswith(".tmp-")]
+        stale = [p for p in folders if p.name.startswith(".tmp-")] + finished[:-KEEP_GENERATIONS]
+        for folder in stale:
+            if folder != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

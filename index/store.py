@@ -1,0 +1,87 @@
+"""The metadata store: articles, passages and sentence vectors in SQLite."""
+
+import sqlite3
+from collections.abc import Iterable
+from contextlib import closing
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from corpus import Article
+from index.chunking import Passage
+
+SCHEMA = """
+CREATE TABLE articles (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, url TEXT, published TEXT,
+    published_inferred INTEGER NOT NULL, language TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE passages (
+    vector_id INTEGER PRIMARY KEY, passage_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE sentences (
+    doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (doc_id, start)
+);
+"""
+
+
+def write_store(
+    path: Path,
+    articles: Iterable[Article],
+    passages: Iterable[Passage],
+    sentences: Iterable[tuple[str, int, int, np.ndarray]],
+) -> None:
+    """Create a new database at `path` holding everything given."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (a.doc_id, a.title, a.source, a.url, a.published and a.published.isoformat(),
+                 int(a.published_inferred), a.language, a.text)
+                for a in articles
+            ),
+        )
+        db.executemany(
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
+            ((p.vector_id, p.passage_id, p.doc_id, p.start, p.end, p.text) for p in passages),
+        )
+        db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            ((doc, start, end, vector.astype(np.float32).tobytes()) for doc, start, end, vector in sentences),
+        )
+
+
+def read_store(
+    path: Path, dimension: int
+) -> tuple[list[Article], list[Passage], list[tuple[str, int, int, np.ndarray]]]:
+    """Everything in the database at `path` (opened read-only)."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        articles = [
+            Article(doc_id, title, text, source, url, published and date.fromisoformat(published),
+                    bool(inferred), language)
+            for doc_id, title, source, url, published, inferred, language, text in db.execute(
+                "SELECT * FROM articles ORDER BY doc_id"
+            )
+        ]
+        passages = [
+            Passage(pid, doc_id, start, end, text)
+            for _, pid, doc_id, start, end, text in db.execute(
+                'SELECT * FROM passages ORDER BY doc_id, start, "end"'
+            )
+        ]
+        sentences = [
+            (doc_id, start, end, _vector(blob, dimension))
+            for doc_id, start, end, blob in db.execute("SELECT * FROM sentences ORDER BY doc_id, start")
+        ]
+    return articles, passages, sentences
+
+
+def _vector(blob: bytes, dimension: int) -> np.ndarray:
+    vector = np.frombuffer(blob, dtype=np.float32)
+    if vector.shape != (dimension,):
+        raise ValueError(f"a sentence vector has {vector.size} values, expected {dimension}")
+    return vector

@@ -1,0 +1,1 @@
+"""The application: question answering (no HTTP inside), settings, HTTP API, Slack, CLI."""

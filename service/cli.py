@@ -1,0 +1,114 @@
+"""The `depeche` command: index, ask, serve (and eval, from the eval package)."""
+
+import argparse
+import json
+import sys
+import textwrap
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from corpus import CorpusError
+from index.manifest import IndexUnusableError
+from index.search import Filters, Mode
+from service.answering import Answer, QueryError
+from service.settings import Settings, get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    try:
+        result: int = args.run(args, settings)
+        return result
+    except (CorpusError, QueryError, IndexUnusableError) as error:
+        print(f"depeche: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="depeche", description="Questions over French news, answered with cited passages."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build or rebuild the index")
+    index.add_argument("paths", nargs="*", type=Path, help="files or folders (default: built-in corpus)")
+    index.set_defaults(run=_index)
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=3, help="how many passages (1-50, default 3)")
+    ask.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.HYBRID.value)
+    ask.add_argument("--source", action="append", help="only this site (repeatable)")
+    ask.add_argument("--since", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
+    ask.add_argument("--until", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(run=_ask)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API (builds the index if none)")
+    serve.add_argument("--host", help="address to listen on (default DEPECHE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default DEPECHE_PORT or 8000)")
+    serve.set_defaults(run=_serve)
+
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on the gold questions")
+    evaluate.add_argument("options", nargs=argparse.REMAINDER, help="see `depeche eval -- --help`")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from service.runtime import build_index, load_embedder
+
+    build_index(settings, load_embedder(settings), args.paths)
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from service.runtime import open_answerer
+
+    answerer = open_answerer(settings, build_if_missing=True)
+    filters = Filters(frozenset(args.source) if args.source else None, args.since, args.until)
+    answer = answerer.ask(args.question, args.k, Mode(args.mode), filters)
+    print(json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str) if args.json else render(answer))
+    return 0
+
+
+def render(answer: Answer) -> str:
+    """The answer as text for a terminal."""
+    lines = []
+    if answer.answer is None:
+        lines.append("Pas de réponse sûre dans les articles. Passages les plus proches :")
+    else:
+        c = answer.answer.citation
+        lines += [f"Réponse : {answer.answer.text}", f"  [{c.doc_id} {c.start}-{c.end}] {c.title}", ""]
+    for passage in answer.passages:
+        c = passage.citation
+        where = ", ".join(str(x) for x in (c.source, c.published) if x)
+        lines.append(f"{passage.rank}. {c.title}" + (f" ({where})" if where else ""))
+        lines.append(f"   [{c.doc_id} {c.start}-{c.end}] score {passage.score:.3f}")
+        lines += textwrap.wrap(passage.text, 96, initial_indent="   ", subsequent_indent="   ")
+        lines.append("")
+    lines.append(f"({answer.took_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.api import create_app
+    from service.runtime import open_answerer
+
+    def factory(s: Settings):  # type: ignore[no-untyped-def]
+        return open_answerer(s, build_if_missing=True)
+
+    app = create_app(settings, factory)
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port)
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.runner import main as eval_main
+
+    return eval_main([o for o in args.options if o != "--"])

@@ -1,0 +1,79 @@
+"""Putting the parts together: the configured embedder, index directory and answerer."""
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from corpus import Article, builtin_articles, read_paths
+from index.directory import IndexDirectory, IndexMissingError
+from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.search import FusionWeights
+from index.snapshot import Snapshot, build_snapshot
+from service.answering import AnswerTuning, QuestionAnswerer
+from service.settings import Settings
+
+
+def say(message: str) -> None:
+    """Progress for people, on stderr so that --json output stays clean."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder(settings.model, settings.cache_dir)
+
+
+def build_index(
+    settings: Settings, embedder: Embedder, paths: Sequence[Path] = (), progress: bool = True
+) -> Snapshot:
+    """Index the articles under `paths` (the built-in corpus if none) and publish the result.
+
+    Articles unchanged since the live index keep their vectors, so a rebuild is quick.
+    """
+    articles: list[Article] = read_paths(paths) if paths else builtin_articles()
+    directory = IndexDirectory(settings.index_dir)
+    with directory.writer_lock():
+        try:
+            previous: Snapshot | None = directory.load(embedder.model_id)
+        except IndexMissingError:
+            previous = None
+        except Exception as error:  # an unusable old index is replaced, not reused
+            say(f"Not reusing the existing index: {error}")
+            previous = None
+        snapshot = build_snapshot(
+            embedder,
+            settings.chunk_size,
+            settings.chunk_overlap,
+            keep={},
+            add=articles,
+            base=previous,
+            progress=say if progress else None,
+        )
+        folder = directory.publish(snapshot)
+    if progress:
+        m = snapshot.manifest
+        say(f"Indexed {m.articles} articles, {m.passages} passages into {folder}")
+    return snapshot
+
+
+def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> QuestionAnswerer:
+    return QuestionAnswerer(
+        snapshot,
+        embedder,
+        FusionWeights(settings.dense_weight, settings.lexical_weight, settings.rrf_k),
+        AnswerTuning(threshold=settings.no_answer_threshold),
+        settings.max_query_chars,
+    )
+
+
+def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:
+    """Load the model and the live index once; optionally build the index first if none."""
+    embedder = load_embedder(settings)
+    directory = IndexDirectory(settings.index_dir)
+    try:
+        snapshot = directory.load(settings.model)
+    except IndexMissingError:
+        if not build_if_missing:
+            raise
+        say(f"No index in {settings.index_dir} yet: building it from the built-in corpus.")
+        snapshot = build_index(settings, embedder)
+    return make_answerer(settings, snapshot, embedder)

@@ -1,0 +1,92 @@
+"""The HTTP contract: request and response bodies (see DESIGN.md)."""
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from index.search import Mode
+from service.answering import MAX_K
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: Annotated[StrictStr, Field(min_length=1, max_length=10_000, description="The question.")]
+    k: Annotated[StrictInt, Field(ge=1, le=MAX_K, description="How many passages.")] = 5
+    mode: Mode = Mode.HYBRID
+    sources: list[StrictStr] | None = Field(None, max_length=100, description="Only these sites.")
+    published_from: date | None = Field(None, description="Only articles published on or after.")
+    published_to: date | None = Field(None, description="Only articles published on or before.")
+
+
+class CitationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    doc_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date | None
+    start: int
+    end: int
+
+
+class PassageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rank: int
+    score: float
+    text: str
+    citation: CitationOut
+
+
+class AnswerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    text: str
+    citation: CitationOut
+    confidence: float
+
+
+class SearchResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    query: str
+    no_answer: bool
+    answer: AnswerOut | None
+    passages: list[PassageOut]
+    took_ms: float
+
+
+class DocumentSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    doc_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: date | None
+    published_inferred: bool
+    language: str
+    chars: int
+
+
+class DocumentOut(DocumentSummary):
+    text: str
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    dimension: int
+    articles: int
+    passages: int
+    sentences: int
+    built_at: str
+    corpus_fingerprint: str
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[dict[str, object]]
+    message: str

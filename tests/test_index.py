@@ -1,0 +1,112 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus import Article
+from index.directory import IndexDirectory, IndexMissingError
+from index.manifest import IndexCorruptError, IndexMismatchError
+from index.search import Mode, Searcher
+from index.snapshot import Snapshot, build_snapshot
+from tests.fakes import HashingEmbedder
+
+MURATI = "0e71460ec8a4328c"
+
+
+def test_publish_and_load_round_trip(tmp_path: Path, fake_snapshot: Snapshot) -> None:
+    directory = IndexDirectory(tmp_path)
+    with pytest.raises(IndexMissingError, match="depeche index"):
+        directory.load("fake-hashing")
+    directory.publish(fake_snapshot)
+    loaded = directory.load("fake-hashing")
+    assert loaded.passages == fake_snapshot.passages
+    assert loaded.articles == fake_snapshot.articles
+    assert loaded.manifest.passages == len(loaded.passages) == len(loaded.vectors)
+    some = next(iter(loaded.passages))
+    assert np.allclose(loaded.vectors.vector(some), fake_snapshot.vectors.vector(some))
+    for doc_id, table in fake_snapshot.sentences.items():
+        assert np.array_equal(loaded.sentences[doc_id].spans, table.spans)
+        assert np.allclose(loaded.sentences[doc_id].vectors, table.vectors)
+
+
+def test_rebuild_gives_the_same_ids(articles: list[Article], fake_embedder: HashingEmbedder) -> None:
+    first = build_snapshot(fake_embedder, 800, 150, keep={}, add=articles)
+    second = build_snapshot(fake_embedder, 800, 150, keep={}, add=list(reversed(articles)))
+    assert sorted(first.passages) == sorted(second.passages)
+    assert first.manifest.corpus_fingerprint == second.manifest.corpus_fingerprint
+
+
+def test_a_different_model_is_refused(tmp_path: Path, fake_snapshot: Snapshot) -> None:
+    directory = IndexDirectory(tmp_path)
+    directory.publish(fake_snapshot)
+    with pytest.raises(IndexMismatchError, match="built with model 'fake-hashing'"):
+        directory.load("multilingual-e5-small")
+
+
+def test_a_tampered_file_is_refused(tmp_path: Path, fake_snapshot: Snapshot) -> None:
+    directory = IndexDirectory(tmp_path)
+    folder = directory.publish(fake_snapshot)
+    with (folder / "vectors.faiss").open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\x01\x02")
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        directory.load("fake-hashing")
+
+
+def test_mismatched_counts_are_refused(tmp_path: Path, fake_snapshot: Snapshot) -> None:
+    folder = IndexDirectory(tmp_path).publish(fake_snapshot)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["passages"] += 1
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="the manifest says"):
+        IndexDirectory(tmp_path).load("fake-hashing")
+
+
+def test_deleting_a_document_removes_it_from_both_indexes(
+    fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    gone = {vid for vid, p in fake_snapshot.passages.items() if p.doc_id == MURATI}
+    after = fake_snapshot.updated(fake_embedder, remove=[MURATI])
+
+    assert MURATI not in after.articles and MURATI not in after.sentences
+    assert len(after.vectors) == len(fake_snapshot.vectors) - len(gone)
+    assert not gone & set(int(i) for i in after.lexical.ids)
+    ids, _ = after.vectors.search(fake_embedder.embed_query("Emmett Shear"), len(after.vectors))
+    assert not gone & set(ids.tolist())
+    searcher = Searcher(after, fake_embedder)
+    for mode in Mode:
+        hits = searcher.search("Lilian Weng directrice de la sécurité", 50, mode)
+        assert all(hit.passage.doc_id != MURATI for hit in hits)
+    assert len(fake_snapshot.vectors) == sum(1 for _ in fake_snapshot.passages), "old snapshot changed"
+
+
+def test_update_reuses_vectors_of_unchanged_articles(
+    articles: list[Article], fake_snapshot: Snapshot
+) -> None:
+    counting = CountingEmbedder()
+    changed = Article("extra", "Nouvel article", "Greg Brockman revient chez OpenAI.")
+    after = fake_snapshot.updated(counting, add=[changed])
+    assert counting.embedded == [changed.text, changed.text]
+    assert set(after.passages) > set(fake_snapshot.passages)
+
+
+def test_published_generations_are_pruned(tmp_path: Path, fake_snapshot: Snapshot) -> None:
+    directory = IndexDirectory(tmp_path)
+    for _ in range(4):
+        directory.publish(fake_snapshot)
+    (directory.generations / ".tmp-crashed").mkdir()
+    last = directory.publish(fake_snapshot)
+    remaining = sorted(p.name for p in directory.generations.iterdir())
+    assert len(remaining) == 2 and last.name in remaining
+    assert directory.current() == last
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts, progress=False):  # type: ignore[no-untyped-def]
+        self.embedded.extend(texts)
+        return super().embed_passages(texts, progress)
