@@ -38,8 +38,8 @@ _TAIL_MARKERS = [
     r"vous aimerez aussi",
     r"à lire également",
 ]
-_LINE_RE = re.compile(r"^\s*(?:%s)\s*$" % "|".join(_BOILERPLATE_LINES), re.IGNORECASE)
-_TAIL_RE = re.compile(r"^\s*(?:%s)\s*:?\s*$" % "|".join(_TAIL_MARKERS), re.IGNORECASE)
+_LINE_RE = re.compile(rf"^\s*(?:{'|'.join(_BOILERPLATE_LINES)})\s*$", re.IGNORECASE)
+_TAIL_RE = re.compile(rf"^\s*(?:{'|'.join(_TAIL_MARKERS)})\s*:?\s*$", re.IGNORECASE)
 
 
 def normalise_typography(text: str) -> str:

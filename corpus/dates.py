@@ -3,14 +3,9 @@
 import re
 from datetime import date
 
-MONTHS = {
-    name: number
-    for number, name in enumerate(
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
-        start=1,
-    )
-}
-_DATE = re.compile(r"\b(\d{1,2})(?:er)? (%s) (\d{4})\b" % "|".join(MONTHS), re.IGNORECASE)
+_NAMES = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+MONTHS = {name: number for number, name in enumerate(_NAMES.split(), start=1)}
+_DATE = re.compile(rf"\b(\d{{1,2}})(?:er)? ({'|'.join(MONTHS)}) (\d{{4}})\b", re.IGNORECASE)
 
 
 def infer_published(text: str) -> date | None:

@@ -103,20 +103,22 @@ def article_from_html(html: str, meta: dict[str, Any]) -> Article:
     """Extract the main text and metadata of an HTML page with trafilatura."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
-    if extracted is None or not extracted.text:
+    extracted = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, as_dict=True
+    )
+    if not isinstance(extracted, dict) or not extracted.get("text"):
         raise CorpusError("no article text found in the HTML")
     found = {
-        "title": extracted.title,
-        "source": extracted.sitename,
-        "url": extracted.url,
-        "published": extracted.date,
-        "language": extracted.language,
+        "title": extracted.get("title"),
+        "source": extracted.get("sitename"),
+        "url": extracted.get("url"),
+        "published": extracted.get("date"),
+        "language": extracted.get("language"),
     }
     merged = {key: value for key, value in found.items() if value} | {
         key: value for key, value in meta.items() if value is not None
     }
-    return article_from_text(extracted.text, merged)
+    return article_from_text(str(extracted["text"]), merged)
 
 
 def article_from_text(raw: str, meta: dict[str, Any]) -> Article:

@@ -41,3 +41,9 @@ def analyse(text: str) -> list[str]:
     text = _ELISION.sub(" ", text.lower().replace("’", "'"))
     words = [word for word in _TOKEN.findall(text) if word not in STOP_WORDS]
     return [fold_accents(stem) for stem in _stemmer().stemWords(words)]
+
+
+@lru_cache(maxsize=65536)
+def analyse_cached(text: str) -> tuple[str, ...]:
+    """`analyse` with memory, for texts analysed again and again (article sentences)."""
+    return tuple(analyse(text))

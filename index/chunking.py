@@ -56,6 +56,8 @@ def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) ->
         if start < 0:
             raise RuntimeError(f"chunk not found in {article.doc_id} after offset {cursor}")
         end = start + len(chunk)
-        passages.append(Passage(passage_id(article.doc_id, start, chunk), article.doc_id, start, end, chunk))
+        passages.append(
+            Passage(passage_id(article.doc_id, start, chunk), article.doc_id, start, end, chunk)
+        )
         cursor = start + 1
     return passages

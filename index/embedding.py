@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from tqdm import tqdm
 
 # Never reach a model hub unless the user explicitly allows it.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 class Embedder(Protocol):
@@ -46,7 +49,7 @@ class SentenceTransformerEmbedder:
                 f"cannot load embedding model {model_id!r}: {error}. Use "
                 "'multilingual-e5-small' (built offline) or a local sentence-transformers folder."
             ) from error
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
         prompts = self._model.prompts
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
@@ -54,19 +57,25 @@ class SentenceTransformerEmbedder:
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
-        return self._encode(list(texts), self._passage_prompt, progress)
+        step = self.batch_size * 4
+        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
+            parts = []
+            for start in range(0, len(texts), step):
+                parts.append(self._encode(list(texts[start : start + step]), self._passage_prompt))
+                bar.update(len(parts[-1]))
+        return np.vstack(parts)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], self._query_prompt, False)[0]
+        return self._encode([text], self._query_prompt)[0]
 
-    def _encode(self, texts: list[str], prompt_name: str | None, progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         vectors = self._model.encode(
             texts,
             prompt_name=prompt_name,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=progress,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
 

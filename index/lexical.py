@@ -1,5 +1,6 @@
 """The French lexical index: BM25 (bm25s) over analysed passage text."""
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +33,16 @@ class LexicalIndex:
         if not terms or len(self.ids) == 0:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an analysed `term`; highest for unknown terms."""
+        n = len(self.ids)
+        vocabulary_id = self._bm25.vocab_dict.get(term) if n else None
+        if vocabulary_id is None:
+            return math.log(1 + 2 * n) if n else 1.0
+        indptr = self._bm25.scores["indptr"]
+        frequency = int(indptr[vocabulary_id + 1] - indptr[vocabulary_id])
+        return math.log(1 + n / max(frequency, 1))
 
     def knows(self, term: str) -> bool:
         """Whether an analysed `term` occurs in any indexed passage."""

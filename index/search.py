@@ -27,7 +27,9 @@ class Filters:
     published_to: date | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.sources) or self.published_from is not None or self.published_to is not None
+        return (
+            bool(self.sources) or self.published_from is not None or self.published_to is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -42,15 +44,17 @@ class Hit:
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Reciprocal rank fusion: score = sum of weight / (k + rank) over the two rankings."""
+    """Reciprocal rank fusion: score = sum of weight / (k + rank) over the rankings by passage
+    vector, by best sentence vector, and by BM25."""
 
     dense: float = 1.0
-    lexical: float = 1.0
-    k: int = 60
+    sentence: float = 1.0
+    lexical: float = 2.0
+    k: int = 10
 
 
 class Searcher:
-    """Retrieves passages from one snapshot; cheap to create, safe to share between threads."""
+    """Retrieves passages from one snapshot; safe to share between threads."""
 
     def __init__(
         self,
@@ -63,7 +67,8 @@ class Searcher:
         self.embedder = embedder
         self.fusion = fusion
         self.candidates = candidates
-        self._row = {int(vid): row for row, vid in enumerate(snapshot.lexical.ids)}
+        self._ids = snapshot.lexical.ids
+        self._sentences = SentenceRollup(snapshot, self._ids)
 
     def search(
         self,
@@ -75,70 +80,115 @@ class Searcher:
     ) -> list[Hit]:
         """The best `k` distinct passages for `query`."""
         vector = self.embedder.embed_query(query) if query_vector is None else query_vector
-        allowed = self._allowed(filters) if filters else None
+        mask = self._mask(filters)
         n = max(self.candidates, 4 * k)
-        dense = self._dense(vector, n, allowed)
-        lexical = self._lexical(query, n, allowed)
-        if mode is Mode.DENSE:
-            ranked = sorted(dense.items(), key=lambda item: -item[1])
-        elif mode is Mode.LEXICAL:
-            ranked = sorted(lexical.items(), key=lambda item: -item[1])
-        else:
-            ranked = self._fuse(dense, lexical)
-        kept = collapse_duplicates([self.snapshot.passages[vid] for vid, _ in ranked], k)
-        lexical_all = self.snapshot.lexical.scores(query)
-        return [
-            Hit(
-                self.snapshot.passages[ranked[i][0]],
-                ranked[i][1],
-                float(self.snapshot.vectors.vector(ranked[i][0]) @ vector),
-                float(lexical_all[self._row[ranked[i][0]]]),
-            )
-            for i in kept
-        ]
+        lexical = self.snapshot.lexical.scores(query)
+        rankings: list[tuple[float, dict[int, float]]] = []
+        if mode is not Mode.LEXICAL:
+            rankings.append((self.fusion.dense, self._dense(vector, n, mask)))
+            rankings.append((self.fusion.sentence, _top(self._sentences.scores(vector), mask, n)))
+        if mode is not Mode.DENSE:
+            rankings.append((self.fusion.lexical, _top(lexical, mask & (lexical > 0), n)))
+        ranked = _fuse(rankings, self.fusion.k)
+        kept = collapse_duplicates(
+            [self.snapshot.passages[int(self._ids[r])] for r, _ in ranked], k
+        )
+        hits = []
+        for position in kept:
+            row, score = ranked[position]
+            vid = int(self._ids[row])
+            dense = float(self.snapshot.vectors.vector(vid) @ vector)
+            hits.append(Hit(self.snapshot.passages[vid], score, dense, float(lexical[row])))
+        return hits
 
-    def query_terms_known(self, query: str) -> float:
-        """Fraction of the query's terms that occur somewhere in the indexed passages."""
-        terms = analyse(query)
-        if not terms:
-            return 0.0
-        return sum(self.snapshot.lexical.knows(term) for term in terms) / len(terms)
+    def term_weights(self, query: str) -> dict[str, float]:
+        """The query's analysed terms with their IDF (unknown terms weigh the most)."""
+        return {term: self.snapshot.lexical.idf(term) for term in analyse(query)}
 
-    def _allowed(self, filters: Filters) -> set[int]:
+    def known_share(self, weights: dict[str, float]) -> float:
+        """IDF-weighted share of the query terms that occur somewhere in the corpus."""
+        total = sum(weights.values())
+        known = sum(w for term, w in weights.items() if self.snapshot.lexical.knows(term))
+        return known / total if total else 0.0
+
+    def _mask(self, filters: Filters) -> np.ndarray:
+        """Which passage rows the filters allow."""
+        if not filters:
+            return np.ones(len(self._ids), dtype=bool)
         docs = {
             a.doc_id
             for a in self.snapshot.articles.values()
             if (not filters.sources or (a.source or "") in filters.sources)
-            and (filters.published_from is None or (a.published and a.published >= filters.published_from))
-            and (filters.published_to is None or (a.published and a.published <= filters.published_to))
+            and (
+                filters.published_from is None
+                or (a.published and a.published >= filters.published_from)
+            )
+            and (
+                filters.published_to is None
+                or (a.published and a.published <= filters.published_to)
+            )
         }
-        return {vid for vid, p in self.snapshot.passages.items() if p.doc_id in docs}
+        return np.array(
+            [self.snapshot.passages[int(v)].doc_id in docs for v in self._ids], dtype=bool
+        )
 
-    def _dense(self, vector: np.ndarray, n: int, allowed: set[int] | None) -> dict[int, float]:
+    def _dense(self, vector: np.ndarray, n: int, mask: np.ndarray) -> dict[int, float]:
+        """Top passages by passage vector, as {row: cosine}."""
+        allowed = None if mask.all() else {int(v) for v in self._ids[mask]}
         ids, scores = self.snapshot.vectors.search(vector, n, allowed)
-        return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
+        row_of = self._sentences.row_of
+        return {row_of[int(i)]: float(s) for i, s in zip(ids, scores, strict=True)}
 
-    def _lexical(self, query: str, n: int, allowed: set[int] | None) -> dict[int, float]:
-        scores = self.snapshot.lexical.scores(query)
-        ids = self.snapshot.lexical.ids
-        order = np.argsort(-scores, kind="stable")
-        found: dict[int, float] = {}
-        for row in order:
-            if scores[row] <= 0 or len(found) == n:
-                break
-            if allowed is None or int(ids[row]) in allowed:
-                found[int(ids[row])] = float(scores[row])
-        return found
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[tuple[int, float]]:
-        w = self.fusion
-        best = (w.dense + w.lexical) / (w.k + 1)
-        fused: dict[int, float] = {}
-        for weight, ranking in ((w.dense, dense), (w.lexical, lexical)):
-            ordered = sorted(ranking, key=lambda vid: -ranking[vid])
-            for rank, vid in enumerate(ordered, start=1):
-                fused[vid] = fused.get(vid, 0.0) + weight / (w.k + rank)
-        return sorted(((vid, score / best) for vid, score in fused.items()), key=lambda item: -item[1])
+class SentenceRollup:
+    """Scores each passage by its best sentence: sentence vectors are sharper than passage
+    vectors for factoid questions."""
+
+    def __init__(self, snapshot: Snapshot, ids: np.ndarray) -> None:
+        self.row_of = {int(vid): row for row, vid in enumerate(ids)}
+        blocks, starts, members = [], {}, []
+        total = 0
+        for doc_id, table in snapshot.sentences.items():
+            starts[doc_id] = total
+            blocks.append(table.vectors)
+            total += len(table.spans)
+        self.matrix = np.vstack(blocks) if blocks else np.empty((0, 0), dtype=np.float32)
+        for vid in ids:
+            passage = snapshot.passages[int(vid)]
+            table = snapshot.sentences[passage.doc_id]
+            rows = table.within(passage.start, passage.end)
+            if not len(rows):
+                rows = np.array([table.nearest(passage.start, passage.end)])
+            members.append(rows + starts[passage.doc_id])
+        self.offsets = np.cumsum([0] + [len(m) for m in members[:-1]]).astype(np.int64)
+        self.flat = np.concatenate(members) if members else np.empty(0, dtype=np.int64)
+
+    def scores(self, vector: np.ndarray) -> np.ndarray:
+        """Best sentence cosine of every passage row."""
+        if not len(self.flat):
+            return np.empty(0, dtype=np.float32)
+        sims = self.matrix @ vector
+        return np.maximum.reduceat(sims[self.flat], self.offsets)
+
+
+def _top(scores: np.ndarray, mask: np.ndarray, n: int) -> dict[int, float]:
+    """The `n` best allowed rows as {row: score}."""
+    rows = np.flatnonzero(mask)
+    if len(rows) > n:
+        rows = rows[np.argpartition(-scores[rows], n - 1)[:n]]
+    return {int(r): float(scores[r]) for r in rows}
+
+
+def _fuse(rankings: list[tuple[float, dict[int, float]]], k: int) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion, normalised so that 1.0 means first in every ranking."""
+    best = sum(weight for weight, _ in rankings) / (k + 1) or 1.0
+    fused: dict[int, float] = {}
+    for weight, scores in rankings:
+        for rank, row in enumerate(sorted(scores, key=lambda r: (-scores[r], r)), start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
+    return sorted(
+        ((row, score / best) for row, score in fused.items()), key=lambda x: (-x[1], x[0])
+    )
 
 
 def collapse_duplicates(passages: list[Passage], limit: int, overlap: float = 0.5) -> list[int]:

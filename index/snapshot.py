@@ -42,6 +42,11 @@ class SentenceTable:
         length = self.spans[:, 1] - self.spans[:, 0]
         return np.flatnonzero(overlap * 2 > length)
 
+    def nearest(self, start: int, end: int) -> int:
+        """Row of the sentence that overlaps [start, end) the most."""
+        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
+        return int(np.argmax(overlap))
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -134,7 +139,9 @@ def build_snapshot(
     splitter = make_splitter(chunk_size, chunk_overlap)
     fresh = [a for doc_id, a in sorted(articles.items()) if doc_id not in reusable]
 
-    passages = {p.vector_id: p for p in base.passages.values() if p.doc_id in reusable} if base else {}
+    passages = (
+        {p.vector_id: p for p in base.passages.values() if p.doc_id in reusable} if base else {}
+    )
     vectors = _clone_vectors(base, embedder.dimension, keep_ids=set(passages))
     sentences = {doc_id: base.sentences[doc_id] for doc_id in reusable} if base else {}
 
@@ -142,8 +149,10 @@ def build_snapshot(
     new_spans = {a.doc_id: sentence_spans(a.text) for a in fresh}
     sentence_texts = [articles[d].text[s:e] for d, spans in new_spans.items() for s, e in spans]
     if progress and fresh:
-        progress(f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
-                 f"of {len(fresh)} articles with {embedder.model_id}")
+        progress(
+            f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
+            f"of {len(fresh)} articles with {embedder.model_id}"
+        )
     show = progress is not None
     passage_vectors = embedder.embed_passages([p.text for p in new_passages], progress=show)
     sentence_vectors = embedder.embed_passages(sentence_texts, progress=show)
@@ -187,13 +196,19 @@ def _reusable(
     base: Snapshot | None, articles: dict[str, Article], model: str, size: int, overlap: int
 ) -> set[str]:
     """doc_ids whose passages and vectors in `base` are still valid."""
-    if base is None or (base.manifest.model, base.manifest.chunk_size, base.manifest.chunk_overlap) != (
+    if base is None or (
+        base.manifest.model,
+        base.manifest.chunk_size,
+        base.manifest.chunk_overlap,
+    ) != (
         model,
         size,
         overlap,
     ):
         return set()
-    return {d for d, a in articles.items() if d in base.articles and base.articles[d].text == a.text}
+    return {
+        d for d, a in articles.items() if d in base.articles and base.articles[d].text == a.text
+    }
 
 
 def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) -> VectorIndex:

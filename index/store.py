@@ -40,8 +40,16 @@ def write_store(
         db.executemany(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (a.doc_id, a.title, a.source, a.url, a.published and a.published.isoformat(),
-                 int(a.published_inferred), a.language, a.text)
+                (
+                    a.doc_id,
+                    a.title,
+                    a.source,
+                    a.url,
+                    a.published and a.published.isoformat(),
+                    int(a.published_inferred),
+                    a.language,
+                    a.text,
+                )
                 for a in articles
             ),
         )
@@ -51,7 +59,10 @@ def write_store(
         )
         db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?, ?)",
-            ((doc, start, end, vector.astype(np.float32).tobytes()) for doc, start, end, vector in sentences),
+            (
+                (doc, start, end, vector.astype(np.float32).tobytes())
+                for doc, start, end, vector in sentences
+            ),
         )
 
 
@@ -61,8 +72,16 @@ def read_store(
     """Everything in the database at `path` (opened read-only)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         articles = [
-            Article(doc_id, title, text, source, url, published and date.fromisoformat(published),
-                    bool(inferred), language)
+            Article(
+                doc_id,
+                title,
+                text,
+                source,
+                url,
+                published and date.fromisoformat(published),
+                bool(inferred),
+                language,
+            )
             for doc_id, title, source, url, published, inferred, language, text in db.execute(
                 "SELECT * FROM articles ORDER BY doc_id"
             )
@@ -75,7 +94,9 @@ def read_store(
         ]
         sentences = [
             (doc_id, start, end, _vector(blob, dimension))
-            for doc_id, start, end, blob in db.execute("SELECT * FROM sentences ORDER BY doc_id, start")
+            for doc_id, start, end, blob in db.execute(
+                "SELECT * FROM sentences ORDER BY doc_id, start"
+            )
         ]
     return articles, passages, sentences
 

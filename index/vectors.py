@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -10,8 +11,8 @@ import numpy as np
 class VectorIndex:
     """Passage vectors keyed by 60-bit ids; supports add, remove and filtered search."""
 
-    def __init__(self, index: faiss.IndexIDMap2) -> None:
-        self._index = index
+    def __init__(self, index: Any) -> None:
+        self._index: Any = index  # faiss.IndexIDMap2; faiss's bundled stubs are too narrow
 
     @classmethod
     def empty(cls, dimension: int) -> "VectorIndex":
@@ -28,7 +29,9 @@ class VectorIndex:
         return VectorIndex(faiss.clone_index(self._index))
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        self._index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64)
+        )
 
     def remove(self, ids: Collection[int]) -> int:
         """Remove `ids`; returns how many were present."""
@@ -46,8 +49,11 @@ class VectorIndex:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         params = None
         if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
-            params = faiss.SearchParameters(sel=selector)
+            selector = faiss.IDSelectorBatch(
+                np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+            )
+            params = faiss.SearchParameters()
+            params.sel = selector
         scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

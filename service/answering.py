@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 
 from corpus.clean import normalise_typography
-from index.analysis import analyse
+from index.analysis import analyse_cached
 from index.embedding import Embedder
 from index.search import Filters, FusionWeights, Hit, Mode, Searcher
 from index.snapshot import Snapshot
@@ -64,17 +64,21 @@ class Answer:
 class AnswerTuning:
     """How the answer sentence is chosen and when the evidence counts as too weak.
 
-    A sentence scores `cosine(query, sentence) + term_weight * shared query terms`, read
-    from the `passages_read` best passages. The answer's confidence is the best sentence's
-    score plus `known_weight * fraction of query terms that occur in the corpus`; below
-    `threshold`, the answer is withheld (no_answer). Calibrated on eval/questions.jsonl.
+    Each sentence of the `passages_read` best passages scores
+    `cosine(query, sentence) + term_weight * (IDF-weighted share of query terms it contains)
+    - rank_penalty * (passage rank - 1)`, minus `question_penalty` if it is itself a question.
+    The answer's confidence is the best score plus `known_weight * (IDF-weighted share of
+    query terms found anywhere in the corpus)`; below `threshold` the answer is withheld.
+    Calibrated on eval/questions.jsonl (see eval/README.md).
     """
 
     passages_read: int = 3
-    term_weight: float = 0.10
+    term_weight: float = 0.30
+    rank_penalty: float = 0.0
+    heading_penalty: float = 0.05
     known_weight: float = 0.10
     min_sentence_chars: int = 25
-    threshold: float = 0.80
+    threshold: float = 0.81
 
 
 class QuestionAnswerer:
@@ -115,7 +119,12 @@ class QuestionAnswerer:
         vector = self.embedder.embed_query(question)
         hits = searcher.search(question, k, mode, filters, query_vector=vector)
         passages = [
-            CitedPassage(rank, round(hit.score, 4), hit.passage.text, self._cite(searcher, hit, hit.passage.start, hit.passage.end))
+            CitedPassage(
+                rank,
+                round(hit.score, 4),
+                hit.passage.text,
+                self._cite(searcher, hit, hit.passage.start, hit.passage.end),
+            )
             for rank, hit in enumerate(hits, start=1)
         ]
         sentence = self._best_sentence(searcher, question, vector, hits)
@@ -142,33 +151,50 @@ class QuestionAnswerer:
         self, searcher: Searcher, question: str, vector: np.ndarray, hits: list[Hit]
     ) -> AnswerSentence | None:
         tuning = self.tuning
-        terms = set(analyse(question))
+        weights = searcher.term_weights(question)
+        total = sum(weights.values()) or 1.0
         best: tuple[float, Hit, int, int] | None = None
-        seen: set[tuple[str, int]] = set()
-        for hit in hits[: tuning.passages_read]:
-            table = searcher.snapshot.sentences.get(hit.passage.doc_id)
-            if table is None:
-                continue
+        for rank, hit in enumerate(hits[: tuning.passages_read]):
+            table = searcher.snapshot.sentences[hit.passage.doc_id]
             text = searcher.snapshot.articles[hit.passage.doc_id].text
             rows = table.within(hit.passage.start, hit.passage.end)
-            cosines = table.vectors[rows] @ vector
-            for row, cosine in zip(rows, cosines, strict=True):
+            for row, cosine in zip(rows, table.vectors[rows] @ vector, strict=True):
                 start, end = (int(x) for x in table.spans[row])
-                if (hit.passage.doc_id, start) in seen or end - start < tuning.min_sentence_chars:
+                sentence = text[start:end]
+                if end - start < tuning.min_sentence_chars:
                     continue
-                seen.add((hit.passage.doc_id, start))
-                shared = len(terms & set(analyse(text[start:end]))) / len(terms) if terms else 0.0
-                score = float(cosine) + tuning.term_weight * shared
+                shared = sum(weights[t] for t in set(analyse_cached(sentence)) & weights.keys())
+                score = (
+                    float(cosine)
+                    + tuning.term_weight * shared / total
+                    - tuning.rank_penalty * rank
+                    - tuning.heading_penalty * _is_heading(sentence)
+                )
                 if best is None or score > best[0]:
                     best = (score, hit, start, end)
         if best is None:
             return None
         score, hit, start, end = best
-        confidence = score + tuning.known_weight * searcher.query_terms_known(question)
-        article = searcher.snapshot.articles[hit.passage.doc_id]
-        return AnswerSentence(article.text[start:end], self._cite(searcher, hit, start, end), round(confidence, 4))
+        confidence = score + tuning.known_weight * searcher.known_share(weights)
+        text = searcher.snapshot.articles[hit.passage.doc_id].text
+        return AnswerSentence(
+            text[start:end], self._cite(searcher, hit, start, end), round(confidence, 4)
+        )
 
     @staticmethod
     def _cite(searcher: Searcher, hit: Hit, start: int, end: int) -> Citation:
         article = searcher.snapshot.articles[hit.passage.doc_id]
-        return Citation(article.doc_id, article.title, article.source, article.url, article.published, start, end)
+        return Citation(
+            article.doc_id,
+            article.title,
+            article.source,
+            article.url,
+            article.published,
+            start,
+            end,
+        )
+
+
+def _is_heading(sentence: str) -> bool:
+    """Questions and lines without closing punctuation (titles, headings) state nothing."""
+    return sentence.endswith("?") or not sentence.rstrip("»\"”) ").endswith((".", "!", "…", ":"))

@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or rebuild the index")
-    index.add_argument("paths", nargs="*", type=Path, help="files or folders (default: built-in corpus)")
+    index.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: built-in corpus)"
+    )
     index.set_defaults(run=_index)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -71,7 +73,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     answerer = open_answerer(settings, build_if_missing=True)
     filters = Filters(frozenset(args.source) if args.source else None, args.since, args.until)
     answer = answerer.ask(args.question, args.k, Mode(args.mode), filters)
-    print(json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str) if args.json else render(answer))
+    print(
+        json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str)
+        if args.json
+        else render(answer)
+    )
     return 0
 
 
@@ -82,7 +88,11 @@ def render(answer: Answer) -> str:
         lines.append("Pas de réponse sûre dans les articles. Passages les plus proches :")
     else:
         c = answer.answer.citation
-        lines += [f"Réponse : {answer.answer.text}", f"  [{c.doc_id} {c.start}-{c.end}] {c.title}", ""]
+        lines += [
+            f"Réponse : {answer.answer.text}",
+            f"  [{c.doc_id} {c.start}-{c.end}] {c.title}",
+            "",
+        ]
     for passage in answer.passages:
         c = passage.citation
         where = ", ".join(str(x) for x in (c.source, c.published) if x)
@@ -112,3 +122,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.runner import main as eval_main
 
     return eval_main([o for o in args.options if o != "--"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -59,7 +59,9 @@ def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) ->
     return QuestionAnswerer(
         snapshot,
         embedder,
-        FusionWeights(settings.dense_weight, settings.lexical_weight, settings.rrf_k),
+        FusionWeights(
+            settings.dense_weight, settings.sentence_weight, settings.lexical_weight, settings.rrf_k
+        ),
         AnswerTuning(threshold=settings.no_answer_threshold),
         settings.max_query_chars,
     )

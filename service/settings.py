@@ -3,13 +3,19 @@
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _xdg(variable: str, fallback: str) -> Path:
     return Path(os.environ.get(variable) or Path.home() / fallback) / "depeche"
+
+
+def _slack_env(name: str) -> AliasChoices:
+    """Read `name` from Slack's usual variable (SLACK_...) or from DEPECHE_SLACK_..."""
+    return AliasChoices(name, name.upper(), f"DEPECHE_{name.upper()}")
 
 
 class Settings(BaseSettings):
@@ -30,17 +36,45 @@ class Settings(BaseSettings):
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"),
         description="Where the default model is built, once.",
     )
-    chunk_size: int = Field(800, ge=100, le=8000, description="Passage size in characters.")
-    chunk_overlap: int = Field(150, ge=0, le=4000, description="Overlap between passages.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    chunk_size: int = Field(1000, ge=100, le=8000, description="Passage size in characters.")
+    chunk_overlap: int = Field(200, ge=0, le=4000, description="Overlap between passages.")
+    rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical ranking in fusion.")
+    sentence_weight: float = Field(
+        1.0, ge=0, description="Weight of the best-sentence dense ranking in fusion."
+    )
+    lexical_weight: float = Field(2.0, ge=0, description="Weight of the lexical ranking in fusion.")
     no_answer_threshold: float = Field(
-        0.80, description="Answer confidence below which no_answer is returned."
+        0.81, description="Answer confidence below which no_answer is returned."
     )
     max_query_chars: int = Field(1000, ge=1, description="Longest accepted question.")
     host: str = Field("127.0.0.1", description="Address `depeche serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `depeche serve` listens on.")
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_slack_env("slack_signing_secret"),
+        description="Slack app's signing secret; without it the Slack routes answer 503.",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=_slack_env("slack_bot_token"), description="Bot token (xoxb-...)."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias=_slack_env("slack_api_url"),
+        description="Base URL of Slack's Web API.",
+    )
+    slack_command: str = Field("/depeche", pattern=r"^/\S+$", description="The slash command.")
+    slack_passages: int = Field(3, ge=1, le=10, description="Passages shown under an answer.")
+    slack_response_type: Literal["ephemeral", "in_channel"] = Field(
+        "ephemeral", description="Who sees a slash command's answer: its author or the channel."
+    )
+    slack_search_timeout: float = Field(
+        20.0, gt=0, description="Seconds before a Slack question gets an apology instead."
+    )
+    slack_retries: int = Field(3, ge=0, le=10, description="Retries of a failed post to Slack.")
+    slack_retry_backoff: float = Field(
+        0.5, gt=0, description="Seconds before the first retry; doubles at each retry."
+    )
 
     @property
     def index_dir(self) -> Path:

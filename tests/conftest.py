@@ -38,3 +38,12 @@ def real_embedder() -> Embedder:
     from service.runtime import load_embedder
 
     return load_embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def real_snapshot(real_embedder: Embedder, articles: list[Article]) -> Snapshot:
+    """The built-in corpus indexed with the real model (built once per test session)."""
+    settings = Settings()
+    return build_snapshot(
+        real_embedder, settings.chunk_size, settings.chunk_overlap, keep={}, add=articles
+    )

@@ -27,7 +27,7 @@ def test_chunking_is_stable_and_ids_unique(articles: list[Article]) -> None:
 def test_passages_end_on_sentence_or_paragraph_boundaries(articles: list[Article]) -> None:
     splitter = make_splitter(800, 150)
     passages = [p for a in articles for p in chunk_article(a, splitter)]
-    clean_ends = [p for p in passages if p.text[-1] in ".!?…»\"”:)" or p.text[-1].isalnum()]
+    clean_ends = [p for p in passages if p.text[-1] in '.!?…»"”:)' or p.text[-1].isalnum()]
     assert len(clean_ends) == len(passages)
     mid_word = [p for p in passages if p.end < len(p.text) and p.text[-1].isalnum()]
     assert not mid_word

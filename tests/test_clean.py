@@ -64,7 +64,9 @@ def test_article_text_is_kept_with_plain_apostrophes_and_spaces() -> None:
 
 
 def test_typography_is_normalised() -> None:
-    assert normalise_typography("l’entreprise\u202fa dit\u00a0« oui »") == "l'entreprise a dit « oui »"
+    assert (
+        normalise_typography("l’entreprise\u202fa dit\u00a0« oui »") == "l'entreprise a dit « oui »"
+    )
 
 
 def test_seed_articles_lose_their_boilerplate(articles: list[Article]) -> None:

@@ -30,7 +30,9 @@ def test_publish_and_load_round_trip(tmp_path: Path, fake_snapshot: Snapshot) ->
         assert np.allclose(loaded.sentences[doc_id].vectors, table.vectors)
 
 
-def test_rebuild_gives_the_same_ids(articles: list[Article], fake_embedder: HashingEmbedder) -> None:
+def test_rebuild_gives_the_same_ids(
+    articles: list[Article], fake_embedder: HashingEmbedder
+) -> None:
     first = build_snapshot(fake_embedder, 800, 150, keep={}, add=articles)
     second = build_snapshot(fake_embedder, 800, 150, keep={}, add=list(reversed(articles)))
     assert sorted(first.passages) == sorted(second.passages)
@@ -78,7 +80,9 @@ def test_deleting_a_document_removes_it_from_both_indexes(
     for mode in Mode:
         hits = searcher.search("Lilian Weng directrice de la sécurité", 50, mode)
         assert all(hit.passage.doc_id != MURATI for hit in hits)
-    assert len(fake_snapshot.vectors) == sum(1 for _ in fake_snapshot.passages), "old snapshot changed"
+    assert len(fake_snapshot.vectors) == sum(1 for _ in fake_snapshot.passages), (
+        "old snapshot changed"
+    )
 
 
 def test_update_reuses_vectors_of_unchanged_articles(

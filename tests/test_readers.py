@@ -19,7 +19,9 @@ en intelligence artificielle, selon Satya Nadella, le patron de Microsoft.</p>
 
 
 def test_reads_txt_md_jsonl_and_html(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("Titre simple\n\nLe 20 novembre 2023, l’article parle.", "utf-8")
+    (tmp_path / "a.txt").write_text(
+        "Titre simple\n\nLe 20 novembre 2023, l’article parle.", "utf-8"
+    )
     (tmp_path / "b.md").write_text("# Un titre\n\nDu texte en Markdown.", "utf-8")
     record = {"doc_id": "rec-1", "title": "Record", "text": "Texte du record.", "source": "X"}
     (tmp_path / "c.jsonl").write_text(json.dumps(record) + "\n\n", "utf-8")

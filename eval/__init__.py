@@ -1,0 +1,1 @@
+"""Evaluation: gold questions, metrics (pure functions) and the runner that scores a setup."""

@@ -1,0 +1,101 @@
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.snapshot import Snapshot
+from service.answering import QuestionAnswerer
+from service.api import create_app
+from service.settings import Settings
+from tests.fakes import HashingEmbedder
+
+
+@pytest.fixture(scope="module")
+def client(fake_snapshot: Snapshot, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
+    answerer = QuestionAnswerer(fake_snapshot, fake_embedder, max_query_chars=200)
+    app = create_app(Settings(), lambda settings: answerer)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_search_cites_exact_offsets(client: TestClient) -> None:
+    response = client.post("/search", json={"query": "Emmett Shear nommé PDG", "k": 4})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"query", "no_answer", "answer", "passages", "took_ms"}
+    assert [p["rank"] for p in body["passages"]] == [1, 2, 3, 4]
+    for passage in body["passages"]:
+        citation = passage["citation"]
+        document = client.get(f"/documents/{citation['doc_id']}").json()
+        assert document["text"][citation["start"] : citation["end"]] == passage["text"]
+        assert citation["title"] == document["title"]
+
+
+def test_filters_by_source_and_date(client: TestClient) -> None:
+    by_source = client.post("/search", json={"query": "Altman", "k": 10, "sources": ["Djaboo"]})
+    assert {p["citation"]["source"] for p in by_source.json()["passages"]} == {"Djaboo"}
+    by_date = client.post(
+        "/search",
+        json={
+            "query": "Altman",
+            "k": 10,
+            "published_from": "2023-11-21",
+            "published_to": "2023-11-22",
+        },
+    )
+    dates = {p["citation"]["published"] for p in by_date.json()["passages"]}
+    assert dates == {"2023-11-22"}
+
+
+def test_documents_and_health(client: TestClient) -> None:
+    documents = client.get("/documents").json()
+    assert len(documents) == 5 and all("text" not in d for d in documents)
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["model"] == "fake-hashing"
+    assert health["articles"] == 5 and health["passages"] > 5
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "query"),
+        ({"query": ""}, "query"),
+        ({"query": "   "}, "empty"),
+        ({"query": "x" * 201}, "longer than 200"),
+        ({"query": "x" * 10_001}, "query"),
+        ({"query": "ok", "k": 0}, "k"),
+        ({"query": "ok", "k": -1}, "k"),
+        ({"query": "ok", "k": 51}, "k"),
+        ({"query": "ok", "k": 1_000_000}, "k"),
+        ({"query": "ok", "k": "5"}, "k"),
+        ({"query": "ok", "k": 2.5}, "k"),
+        ({"query": 42}, "query"),
+        ({"query": ["a"]}, "query"),
+        ({"query": "ok", "mode": "magic"}, "mode"),
+        ({"query": "ok", "published_from": "yesterday"}, "published_from"),
+        ({"query": "ok", "sources": "Djaboo"}, "sources"),
+        ({"query": "ok", "unknown": 1}, "unknown"),
+    ],
+)
+def test_invalid_search_requests_get_422_with_a_message(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
+    response = client.post("/search", json=body)
+    assert response.status_code == 422
+    assert field in response.json()["message"]
+
+
+def test_malformed_bodies_get_4xx(client: TestClient) -> None:
+    for content in (b"{not json", b"\xff\xfe\x00", b"[]", b"null"):
+        response = client.post(
+            "/search", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code in (400, 422), content
+        assert response.json()["message"]
+
+
+def test_unknown_document_and_route(client: TestClient) -> None:
+    response = client.get("/documents/nope")
+    assert response.status_code == 404 and "nope" in response.json()["message"]
+    assert client.get("/nowhere").status_code == 404
+    assert client.get("/search").status_code == 405

@@ -1,0 +1,105 @@
+"""End to end: `depeche serve` under uvicorn on 127.0.0.1 with the real model, over real HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.directory import IndexDirectory
+from index.snapshot import Snapshot
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, real_snapshot: Snapshot) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("data")
+    IndexDirectory(data_dir / "index").publish(real_snapshot)
+    port = free_port()
+    env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
+                )
+            try:
+                if call(f"{url}/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("server did not start within 120 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_murati_question_is_answered_with_exact_citations(server: str) -> None:
+    status, body = call(f"{server}/search", {"query": "qui a remplacé Mira Murati ?"})
+    assert status == 200
+    assert body["no_answer"] is False
+    assert "Emmett Shear" in body["answer"]["text"]
+    assert "Emmett Shear" in body["passages"][0]["text"]
+    cited = [(body["answer"]["citation"], body["answer"]["text"])]
+    cited += [(p["citation"], p["text"]) for p in body["passages"]]
+    for citation, text in cited:
+        status, document = call(f"{server}/documents/{citation['doc_id']}")
+        assert status == 200
+        assert document["text"][citation["start"] : citation["end"]] == text
+        assert citation["title"] == document["title"]
+        assert citation["published"] == document["published"]
+
+
+def test_off_topic_question_gets_no_answer_but_passages(server: str) -> None:
+    status, body = call(
+        f"{server}/search", {"query": "Quelle est la recette de la tarte tatin ?", "k": 3}
+    )
+    assert status == 200
+    assert body["no_answer"] is True and body["answer"] is None
+    assert len(body["passages"]) == 3
+
+
+def test_health_and_bad_input_over_http(server: str) -> None:
+    status, health = call(f"{server}/healthz")
+    assert status == 200
+    assert health["model"] == "multilingual-e5-small" and health["dimension"] == 384
+    assert health["articles"] == 5
+    assert call(f"{server}/search", {"query": "x", "k": 0})[0] == 422
+    assert call(f"{server}/search", {"query": "x", "extra": True})[0] == 422
+    assert call(f"{server}/documents/unknown")[0] == 404
