@@ -103,10 +103,9 @@ def article_from_html(html: str, meta: dict[str, Any]) -> Article:
     """Extract the main text and metadata of an HTML page with trafilatura."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, as_dict=True
-    )
-    if not isinstance(extracted, dict) or not extracted.get("text"):
+    result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    extracted = result if isinstance(result, dict) or result is None else result.as_dict()
+    if not extracted or not extracted.get("text"):
         raise CorpusError("no article text found in the HTML")
     found = {
         "title": extracted.get("title"),

@@ -13,9 +13,12 @@ from tqdm import tqdm
 
 from corpus import builtin_articles
 from eval.backends import Backend, InProcess, Remote
+from eval.distractors import french_man_pages
 from eval.gold import QUESTIONS_FILE, GoldSetError, Question, check_questions, load_questions
 from eval.scoring import Outcome, score, summarise
 from index.search import Mode
+from index.snapshot import build_snapshot
+from service.runtime import load_embedder, make_answerer, say
 from service.settings import get_settings
 
 THRESHOLDS_FILE = Path(__file__).parent / "thresholds.json"
@@ -77,9 +80,6 @@ def evaluate(backend: Backend, questions: Sequence[Question], mode: Mode, k: int
 def _backends(args: argparse.Namespace) -> list[Backend]:
     if args.url:
         return [Remote(args.url)]
-    from index.snapshot import build_snapshot
-    from service.runtime import load_embedder, make_answerer
-
     base = get_settings()
     backends: list[Backend] = []
     for model in args.model or [base.model]:
@@ -99,8 +99,14 @@ def _backends(args: argparse.Namespace) -> list[Backend]:
                     "lexical_weight": lexical,
                 }
             )
-            snapshot = build_snapshot(embedder, size, overlap, keep={}, add=builtin_articles())
+            articles = builtin_articles()
+            if args.distractors:
+                articles += french_man_pages(args.distractors, size)
+            progress = say if args.distractors else None
+            snapshot = build_snapshot(embedder, size, overlap, {}, articles, progress=progress)
             label = f"{model} chunk={size}/{overlap} w={dense:g}/{lexical:g}"
+            if args.distractors:
+                label += f" +{len(snapshot.passages)} passages"
             backends.append(InProcess(make_answerer(variant, snapshot, embedder), label))
     return backends
 
@@ -207,6 +213,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-overlap", nargs="+", type=int)
     parser.add_argument("--dense-weight", nargs="+", type=float)
     parser.add_argument("--lexical-weight", nargs="+", type=float)
+    parser.add_argument(
+        "--distractors",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add about N passages of unrelated French text (Debian's manpages-fr)",
+    )
     parser.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
     parser.add_argument("--show-failures", action="store_true", help="list failed questions")
     parser.add_argument(
