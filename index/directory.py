@@ -31,6 +31,10 @@ class IndexMissingError(IndexUnusableError):
     """No index has been published in the directory yet."""
 
 
+class WriterBusyError(RuntimeError):
+    """Another process or thread holds the writer lock."""
+
+
 class IndexDirectory:
     """Publishes and loads snapshots under `root`."""
 
@@ -51,6 +55,26 @@ class IndexDirectory:
         folder = self.current()
         if folder is None:
             raise IndexMissingError(f"no index in {self.root}: build one with `depeche index`")
+        return self._load(folder, model)
+
+    def load_last_good(self, model: str) -> tuple[Snapshot, str | None]:
+        """The live generation, or if it is unreadable the newest older one that loads, with
+        the reason the live one was refused (None when it loaded)."""
+        try:
+            return self.load(model), None
+        except IndexCorruptError as error:
+            problem = str(error)
+        live = self.current()
+        for folder in sorted(self._finished(), reverse=True):
+            if folder == live:
+                continue
+            try:
+                return self._load(folder, model), f"serving {folder.name}: {problem}"
+            except IndexCorruptError:
+                continue
+        raise IndexCorruptError(f"no readable index generation in {self.generations}: {problem}")
+
+    def _load(self, folder: Path, model: str) -> Snapshot:
         manifest = Manifest.read(folder)
         manifest.check_compatible(model)
         manifest.check_files(folder)
@@ -76,11 +100,22 @@ class IndexDirectory:
         return final
 
     @contextmanager
-    def writer_lock(self, wait: bool = True) -> Iterator[None]:
-        """Hold the single-writer lock; with `wait=False` raise BlockingIOError if it is taken."""
+    def writer_lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the single-writer lock (across threads and processes); wait at most `timeout`
+        seconds (forever if None), then raise WriterBusyError."""
         self.root.mkdir(parents=True, exist_ok=True)
+        deadline = None if timeout is None else time.monotonic() + timeout
         with (self.root / ".lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline else 0))
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise WriterBusyError(
+                            f"another writer is updating {self.root}; try again shortly"
+                        ) from None
+                    time.sleep(0.05)
             try:
                 yield
             finally:
@@ -88,12 +123,18 @@ class IndexDirectory:
 
     def _prune(self, keep: Path) -> None:
         """Remove leftovers of interrupted writes and all but the newest generations."""
-        folders = sorted(p for p in self.generations.iterdir() if p.is_dir())
-        finished = [p for p in folders if not p.name.startswith(".tmp-")]
-        stale = [p for p in folders if p.name.startswith(".tmp-")] + finished[:-KEEP_GENERATIONS]
-        for folder in stale:
+        temporary = [p for p in self.generations.glob(".tmp-*") if p.is_dir()]
+        for folder in temporary + self._finished()[:-KEEP_GENERATIONS]:
             if folder != keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def _finished(self) -> list[Path]:
+        """Published generation folders, oldest first (names sort by time)."""
+        if not self.generations.is_dir():
+            return []
+        return sorted(
+            p for p in self.generations.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
 
 
 def _write_atomically(path: Path, content: str) -> None:

@@ -3,10 +3,10 @@
 This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothing of HTTP.
 """
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -91,23 +91,27 @@ class QuestionAnswerer:
         fusion: FusionWeights = FusionWeights(),
         tuning: AnswerTuning = AnswerTuning(),
         max_query_chars: int = 1000,
+        generation: Path | None = None,
     ) -> None:
         self.embedder = embedder
         self.fusion = fusion
         self.tuning = tuning
         self.max_query_chars = max_query_chars
-        self._searcher = Searcher(snapshot, embedder, fusion)
-        self._swap_lock = threading.Lock()
+        self._served = (Searcher(snapshot, embedder, fusion), generation)
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._searcher.snapshot
+        return self._served[0].snapshot
 
-    def swap(self, snapshot: Snapshot) -> None:
-        """Serve `snapshot` from now on; queries already running finish on the old one."""
-        searcher = Searcher(snapshot, self.embedder, self.fusion)
-        with self._swap_lock:
-            self._searcher = searcher
+    @property
+    def generation(self) -> Path | None:
+        """The published folder being served (None for an unpublished snapshot)."""
+        return self._served[1]
+
+    def swap(self, snapshot: Snapshot, generation: Path | None) -> None:
+        """Serve `snapshot` from now on; queries already running finish on the old one.
+        A single attribute assignment, so a reader sees the old state or the new, never a mix."""
+        self._served = (Searcher(snapshot, self.embedder, self.fusion), generation)
 
     def ask(
         self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, filters: Filters = Filters()
@@ -115,7 +119,7 @@ class QuestionAnswerer:
         """Answer `query` with up to `k` cited passages and, if the evidence holds, a sentence."""
         started = time.perf_counter()
         question = self._checked(query, k)
-        searcher = self._searcher
+        searcher = self._served[0]
         vector = self.embedder.embed_query(question)
         hits = searcher.search(question, k, mode, filters, query_vector=vector)
         passages = [
@@ -197,4 +201,4 @@ class QuestionAnswerer:
 
 def _is_heading(sentence: str) -> bool:
     """Questions and lines without closing punctuation (titles, headings) state nothing."""
-    return sentence.endswith("?") or not sentence.rstrip("»\"”) ").endswith((".", "!", "…", ":"))
+    return sentence.endswith("?") or not sentence.rstrip('»"”) ').endswith((".", "!", "…", ":"))

@@ -1,18 +1,25 @@
 """The HTTP API (FastAPI). It only translates: HTTP in, core call, HTTP out."""
 
+import hmac
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corpus import Article
 from index.search import Filters
+from service.admin import admin_router
 from service.answering import QueryError, QuestionAnswerer
+from service.library import Library
+from service.limits import AdmissionMiddleware, BodyTooLarge, Limits
+from service.observability import Metrics, RequestObserver
+from service.runtime import Service
 from service.schemas import (
     DocumentOut,
     DocumentSummary,
@@ -22,27 +29,38 @@ from service.schemas import (
     SearchResponse,
 )
 from service.settings import Settings, get_settings
+from service.slack import slack_router
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong API key"},
     404: {"model": ErrorOut, "description": "Unknown document"},
+    413: {"model": ErrorOut, "description": "Body too large"},
     422: {"model": ErrorOut, "description": "Invalid request"},
+    429: {"model": ErrorOut, "description": "Too many requests from this client"},
+    503: {"model": ErrorOut, "description": "Busy; try again shortly"},
 }
 
 
 def create_app(
     settings: Settings | None = None,
-    answerer_factory: Callable[[Settings], QuestionAnswerer] | None = None,
+    service_factory: Callable[[Settings], Service] | None = None,
 ) -> FastAPI:
-    """The app; the model and index are loaded once, at start-up, by `answerer_factory`."""
+    """The app; the model and index are loaded once, at start-up, by `service_factory`."""
     settings = settings or get_settings()
-    if answerer_factory is None:
-        from service.runtime import open_answerer
+    if service_factory is None:
+        from service.runtime import open_service
 
-        answerer_factory = open_answerer
+        service_factory = open_service
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.answerer = await run_in_threadpool(answerer_factory, settings)
+        service: Service = await run_in_threadpool(service_factory, settings)
+        app.state.service = service
+        app.state.answerer = service.answerer
+        app.state.metrics = Metrics(
+            lambda: service.answerer.snapshot,
+            lambda: datetime.fromisoformat(service.answerer.snapshot.manifest.built_at).timestamp(),
+        )
         yield
 
     app = FastAPI(
@@ -54,23 +72,36 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(BodyTooLarge, _too_large)
+    limits = Limits(
+        settings.max_body_bytes, settings.rate_limit, settings.rate_burst, settings.max_in_flight
+    )
+    app.add_middleware(AdmissionMiddleware, limits=limits)
+    app.add_middleware(RequestObserver, metrics=lambda: getattr(app.state, "metrics", None))
+    app.include_router(slack_router(settings, lambda: app.state.answerer))
+    app.include_router(admin_router(settings, lambda: _library(app)))
+    reader = [Depends(_api_key_guard(settings))]
 
-    @app.post("/search", response_model=SearchResponse, responses=ERRORS)
+    @app.post("/search", response_model=SearchResponse, responses=ERRORS, dependencies=reader)
     def search(body: SearchRequest, answerer: Answerer) -> SearchResponse:
         """Best passages for the question, an answer sentence, and a citation for each."""
         filters = Filters(
-            frozenset(body.sources) if body.sources else None, body.published_from, body.published_to
+            frozenset(body.sources) if body.sources else None,
+            body.published_from,
+            body.published_to,
         )
         answer = answerer.ask(body.query, body.k, body.mode, filters)
         return SearchResponse.model_validate(answer)
 
-    @app.get("/documents", response_model=list[DocumentSummary])
+    @app.get("/documents", response_model=list[DocumentSummary], dependencies=reader)
     def documents(answerer: Answerer) -> list[DocumentSummary]:
         """Every indexed article's metadata."""
         articles = sorted(answerer.snapshot.articles.values(), key=lambda a: a.doc_id)
         return [DocumentSummary(**_summary(a)) for a in articles]
 
-    @app.get("/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS)
+    @app.get(
+        "/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS, dependencies=reader
+    )
     def document(doc_id: str, answerer: Answerer) -> DocumentOut:
         """One article: the stored text that citation offsets point into, and its metadata."""
         article = answerer.snapshot.articles.get(doc_id)
@@ -79,11 +110,13 @@ def create_app(
         return DocumentOut(**_summary(article), text=article.text)
 
     @app.get("/healthz", response_model=Health)
-    def health(answerer: Answerer) -> Health:
-        """Liveness and what is being served."""
-        m = answerer.snapshot.manifest
+    def health(request: Request) -> Health:
+        """Liveness, what is being served, and why the service is degraded if it is."""
+        service: Service = request.app.state.service
+        m = service.answerer.snapshot.manifest
         return Health(
-            status="ok",
+            status="degraded" if service.degraded else "ok",
+            reason=service.degraded,
             model=m.model,
             dimension=m.dimension,
             articles=m.articles,
@@ -92,6 +125,12 @@ def create_app(
             built_at=m.built_at,
             corpus_fingerprint=m.corpus_fingerprint,
         )
+
+    @app.get("/metrics", response_class=Response, include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics."""
+        body = request.app.state.metrics.render()
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app
 
@@ -102,6 +141,24 @@ def get_answerer(request: Request) -> QuestionAnswerer:
 
 
 Answerer = Annotated[QuestionAnswerer, Depends(get_answerer)]
+
+
+def _library(app: FastAPI) -> Library:
+    library: Library | None = app.state.service.library
+    if library is None:
+        raise HTTPException(403, "this service is read-only")
+    return library
+
+
+def _api_key_guard(settings: Settings) -> Callable[..., None]:
+    def guard(x_api_key: Annotated[str | None, Header()] = None) -> None:
+        if settings.api_key is None:
+            return
+        expected = settings.api_key.get_secret_value().encode()
+        if not hmac.compare_digest((x_api_key or "").encode(), expected):
+            raise HTTPException(401, "a valid X-API-Key header is required")
+
+    return guard
 
 
 def _summary(article: Article) -> dict[str, Any]:
@@ -123,6 +180,10 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _query_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error), "message": str(error)}, status_code=422)
+
+
+async def _too_large(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error), "message": str(error)}, status_code=413)
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

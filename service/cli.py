@@ -108,13 +108,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.api import create_app
-    from service.runtime import open_answerer
+    from service.observability import configure_logging
+    from service.runtime import Service, open_service
 
-    def factory(s: Settings):  # type: ignore[no-untyped-def]
-        return open_answerer(s, build_if_missing=True)
+    def factory(s: Settings) -> Service:
+        return open_service(s, build_if_missing=True)
 
+    configure_logging()
     app = create_app(settings, factory)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port)
+    uvicorn.run(
+        app, host=args.host or settings.host, port=args.port or settings.port, access_log=False
+    )
     return 0
 
 

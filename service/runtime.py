@@ -2,6 +2,7 @@
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from corpus import Article, builtin_articles, read_paths
@@ -10,6 +11,7 @@ from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import AnswerTuning, QuestionAnswerer
+from service.library import Library
 from service.settings import Settings
 
 
@@ -55,7 +57,9 @@ def build_index(
     return snapshot
 
 
-def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> QuestionAnswerer:
+def make_answerer(
+    settings: Settings, snapshot: Snapshot, embedder: Embedder, generation: Path | None = None
+) -> QuestionAnswerer:
     return QuestionAnswerer(
         snapshot,
         embedder,
@@ -64,18 +68,42 @@ def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) ->
         ),
         AnswerTuning(threshold=settings.no_answer_threshold),
         settings.max_query_chars,
+        generation,
     )
 
 
-def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:
-    """Load the model and the live index once; optionally build the index first if none."""
+@dataclass(frozen=True)
+class Service:
+    """What the HTTP app serves: the answerer and, if writes are possible, the writer."""
+
+    answerer: QuestionAnswerer
+    library: Library | None = None
+
+    @property
+    def degraded(self) -> str | None:
+        return self.library.degraded if self.library else None
+
+
+def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
+    """Load the model and the newest readable index once (building it first if there is none
+    and `build_if_missing`); an unreadable newest index is reported, not served."""
     embedder = load_embedder(settings)
     directory = IndexDirectory(settings.index_dir)
     try:
-        snapshot = directory.load(settings.model)
+        snapshot, degraded = directory.load_last_good(settings.model)
     except IndexMissingError:
         if not build_if_missing:
             raise
         say(f"No index in {settings.index_dir} yet: building it from the built-in corpus.")
-        snapshot = build_index(settings, embedder)
-    return make_answerer(settings, snapshot, embedder)
+        build_index(settings, embedder)
+        snapshot, degraded = directory.load_last_good(settings.model)
+    if degraded:
+        say(f"Degraded: {degraded}")
+    served = None if degraded else directory.current()
+    answerer = make_answerer(settings, snapshot, embedder, served)
+    return Service(answerer, Library(directory, answerer, embedder, degraded))
+
+
+def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:
+    """The answerer alone, for the CLI and evaluation."""
+    return open_service(settings, build_if_missing).answerer

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from index.search import Mode
 from service.answering import MAX_K
@@ -78,6 +78,7 @@ class DocumentOut(DocumentSummary):
 
 class Health(BaseModel):
     status: str
+    reason: str | None = None
     model: str
     dimension: int
     articles: int
@@ -90,3 +91,41 @@ class Health(BaseModel):
 class ErrorOut(BaseModel):
     detail: str | list[dict[str, object]]
     message: str
+
+
+class DocumentIn(BaseModel):
+    """An article to add: `text` or `html` (cleaned as the CLI does) plus metadata."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: StrictStr | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    title: StrictStr | None = Field(None, max_length=500)
+    text: StrictStr | None = Field(None, min_length=1)
+    html: StrictStr | None = Field(None, min_length=1)
+    source: StrictStr | None = Field(None, max_length=200)
+    url: StrictStr | None = Field(None, max_length=2000)
+    published: date | None = None
+    language: StrictStr = Field("fr", pattern=r"^[a-z]{2,3}$")
+
+    @model_validator(mode="after")
+    def _one_body(self) -> "DocumentIn":
+        if (self.text is None) == (self.html is None):
+            raise ValueError("give exactly one of 'text' and 'html'")
+        return self
+
+
+class DocumentBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(min_length=1)
+
+
+class ChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    added: list[str]
+    replaced: list[str]
+    unchanged: list[str]
+    deleted: list[str]
+    generation: str | None
+    passages: int

@@ -76,6 +76,20 @@ class Settings(BaseSettings):
         0.5, gt=0, description="Seconds before the first retry; doubles at each retry."
     )
 
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for the write endpoints; unset, they answer 403."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="If set, read endpoints require it in the X-API-Key header."
+    )
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body (413).")
+    max_batch: int = Field(100, ge=1, description="Most articles in one POST /documents.")
+    rate_limit: float = Field(20.0, gt=0, description="Requests per second per client.")
+    rate_burst: int = Field(40, ge=1, description="Requests a client may send at once.")
+    max_in_flight: int = Field(
+        8, ge=1, description="Requests processed at once; more are refused with 503 at once."
+    )
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"

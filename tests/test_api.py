@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
 from service.api import create_app
+from service.runtime import Service
 from service.settings import Settings
 from tests.fakes import HashingEmbedder
 
@@ -13,7 +14,7 @@ from tests.fakes import HashingEmbedder
 @pytest.fixture(scope="module")
 def client(fake_snapshot: Snapshot, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
     answerer = QuestionAnswerer(fake_snapshot, fake_embedder, max_query_chars=200)
-    app = create_app(Settings(), lambda settings: answerer)
+    app = create_app(Settings(rate_limit=10_000, rate_burst=10_000), lambda s: Service(answerer))
     with TestClient(app) as test_client:
         yield test_client
 

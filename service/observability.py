@@ -1,0 +1,136 @@
+"""Request ids, structured (JSON) access logs and Prometheus metrics for the HTTP API."""
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from index.snapshot import Snapshot
+
+log = logging.getLogger("depeche.http")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line, with the extra fields given to the logger."""
+
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "message": record.getMessage(),
+        }
+        entry |= {name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)}
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("depeche")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of its own."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot], updated_at: Callable[[], float]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "depeche_requests",
+            "HTTP requests",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "depeche_request_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        articles = Gauge("depeche_index_articles", "Articles served", registry=self.registry)
+        passages = Gauge("depeche_index_passages", "Passages served", registry=self.registry)
+        updated = Gauge(
+            "depeche_index_updated_timestamp_seconds", "Last index update", registry=self.registry
+        )
+        articles.set_function(lambda: len(snapshot().articles))
+        passages.set_function(lambda: len(snapshot().passages))
+        updated.set_function(updated_at)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RequestObserver:
+    """ASGI middleware: gives every request an id (X-Request-ID, taken from the client if
+    sane), logs it as JSON when it ends, and counts it in the metrics by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Callable[[], Metrics | None]) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, request_id, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        metrics = self.metrics()
+        if metrics is not None:
+            metrics.requests.labels(template, method, str(status)).inc()
+            metrics.latency.labels(template, method).observe(seconds)
+        log.info(
+            "%s %s %s",
+            method,
+            scope["path"],
+            status,
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": (scope.get("client") or ("?",))[0],
+            },
+        )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            if 0 < len(given) <= 128 and given.isascii() and given.isprintable():
+                return given
+    return uuid.uuid4().hex

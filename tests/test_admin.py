@@ -1,0 +1,151 @@
+"""The write endpoints: add, replace, delete, rebuild, and their guard."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.directory import IndexDirectory
+from index.snapshot import Snapshot
+from service.api import create_app
+from service.library import Library
+from service.runtime import Service, make_answerer
+from service.settings import Settings
+from tests.fakes import HashingEmbedder
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+ARTICLE = {
+    "doc_id": "shear-interview",
+    "title": "Emmett Shear s'explique",
+    "text": "Le nouveau PDG Emmett Shear promet une enquête indépendante sur le licenciement.",
+    "source": "Le Test",
+    "published": "2023-11-21",
+}
+
+
+def make_client(
+    tmp_path: Path, snapshot: Snapshot, embedder: HashingEmbedder, **overrides: object
+) -> TestClient:
+    options = {"admin_token": TOKEN, "rate_limit": 10_000, "rate_burst": 10_000} | overrides
+    settings = Settings(data_dir=tmp_path, **options)
+    directory = IndexDirectory(settings.index_dir)
+    folder = directory.publish(snapshot)
+    answerer = make_answerer(settings, directory.load(embedder.model_id), embedder, folder)
+    service = Service(answerer, Library(directory, answerer, embedder))
+    return TestClient(create_app(settings, lambda s: service))
+
+
+@pytest.fixture
+def client(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> Iterator[TestClient]:
+    with make_client(tmp_path, fake_snapshot, fake_embedder) as test_client:
+        yield test_client
+
+
+def test_add_is_searchable_durable_and_idempotent(client: TestClient, tmp_path: Path) -> None:
+    response = client.post("/documents", json=ARTICLE, headers=AUTH)
+    assert response.status_code == 201, response.text
+    change = response.json()
+    assert change["added"] == ["shear-interview"] and change["generation"]
+    assert IndexDirectory(tmp_path / "index").current().name == change["generation"]  # type: ignore[union-attr]
+
+    hits = client.post(
+        "/search", json={"query": "enquête indépendante licenciement", "k": 3}
+    ).json()
+    assert hits["passages"][0]["citation"]["doc_id"] == "shear-interview"
+    assert client.get("/documents/shear-interview").json()["source"] == "Le Test"
+
+    again = client.post("/documents", json={"documents": [ARTICLE]}, headers=AUTH).json()
+    assert again["unchanged"] == ["shear-interview"] and again["generation"] is None
+
+
+def test_replace_and_delete(client: TestClient) -> None:
+    client.post("/documents", json=ARTICLE, headers=AUTH)
+    replaced = client.put(
+        "/documents/shear-interview",
+        json={**ARTICLE, "doc_id": None, "text": "Texte corrigé."},
+        headers=AUTH,
+    )
+    assert replaced.status_code == 200 and replaced.json()["replaced"] == ["shear-interview"]
+    assert client.get("/documents/shear-interview").json()["text"] == "Texte corrigé."
+
+    deleted = client.delete("/documents/shear-interview", headers=AUTH)
+    assert deleted.status_code == 200 and deleted.json()["deleted"] == ["shear-interview"]
+    assert client.get("/documents/shear-interview").status_code == 404
+    assert client.delete("/documents/shear-interview", headers=AUTH).status_code == 404
+
+
+def test_rebuild_keeps_the_corpus(client: TestClient) -> None:
+    before = client.get("/healthz").json()
+    response = client.post("/index/rebuild", headers=AUTH)
+    assert response.status_code == 200
+    after = client.get("/healthz").json()
+    assert after["corpus_fingerprint"] == before["corpus_fingerprint"]
+    assert after["passages"] == before["passages"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": TOKEN}, 401)],
+)
+def test_writes_need_the_token(client: TestClient, headers: dict[str, str], status: int) -> None:
+    before = client.get("/healthz").json()
+    response = client.post("/documents", json=ARTICLE, headers=headers)
+    assert response.status_code == status and "Bearer" in response.json()["message"]
+    assert client.get("/healthz").json() == before
+
+
+def test_writes_disabled_without_a_token(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    with make_client(tmp_path, fake_snapshot, fake_embedder, admin_token=None) as client:
+        response = client.post("/documents", json=ARTICLE, headers=AUTH)
+        assert response.status_code == 403
+        assert "DEPECHE_ADMIN_TOKEN" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "sans texte"},
+        {"text": "a", "html": "<p>b</p>"},
+        {"text": "ok", "doc_id": "../../etc/passwd"},
+        {"text": "ok", "published": "demain"},
+        {"text": "ok", "unknown": 1},
+        {"text": "Laisser un commentaire"},
+        {"documents": []},
+        {"documents": [ARTICLE, ARTICLE]},
+    ],
+)
+def test_bad_articles_are_refused_and_change_nothing(
+    client: TestClient, body: dict[str, object]
+) -> None:
+    before = client.get("/healthz").json()
+    response = client.post("/documents", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["message"]
+    assert client.get("/healthz").json() == before
+
+
+def test_batch_limit(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    with make_client(tmp_path, fake_snapshot, fake_embedder, max_batch=2) as client:
+        batch = [{**ARTICLE, "doc_id": f"d{i}"} for i in range(3)]
+        response = client.post("/documents", json={"documents": batch}, headers=AUTH)
+        assert response.status_code == 413 and "at most 2" in response.json()["message"]
+
+
+def test_metrics_and_request_ids(client: TestClient) -> None:
+    response = client.post("/search", json={"query": "Altman"}, headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    assert len(client.get("/healthz").headers["x-request-id"]) == 32
+    metrics = client.get("/metrics").text
+    assert 'depeche_requests_total{method="POST",route="/search",status="200"} 1.0' in metrics
+    assert "depeche_request_seconds_bucket" in metrics
+    assert (
+        "depeche_index_passages" in metrics and "depeche_index_updated_timestamp_seconds" in metrics
+    )
