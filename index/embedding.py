@@ -37,9 +37,13 @@ class EmbeddingModelError(RuntimeError):
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, using its `query`/`passage` prompts when it has them."""
 
-    def __init__(self, model_id: str, cache_dir: Path, batch_size: int = 32) -> None:
+    def __init__(
+        self, model_id: str, cache_dir: Path, batch_size: int = 32, threads: int = 1
+    ) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        torch.set_num_threads(threads)
         self.model_id = model_id
         self.batch_size = batch_size
         try:

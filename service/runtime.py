@@ -21,7 +21,9 @@ def say(message: str) -> None:
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(settings.model, settings.cache_dir)
+    return SentenceTransformerEmbedder(
+        settings.model, settings.cache_dir, threads=settings.torch_threads
+    )
 
 
 def build_index(
