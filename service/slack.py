@@ -255,6 +255,8 @@ def _dispatcher(bolt: App) -> Endpoint:
     async def slack(request: Request) -> Response:
         """Slack's Events API, interactivity and slash commands, verified and acked by Bolt."""
         body = await request.body()
+        if not request.headers.get("x-slack-request-timestamp", "").isdigit():
+            return _error(401, "missing or malformed X-Slack-Request-Timestamp")
         try:
             bolt_request = to_bolt_request(request, body)
         except ValueError:
