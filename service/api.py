@@ -1,6 +1,8 @@
 """The HTTP API (FastAPI). It only translates: HTTP in, core call, HTTP out."""
 
+import asyncio
 import hmac
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -30,6 +32,8 @@ from service.schemas import (
 )
 from service.settings import Settings, get_settings
 from service.slack import slack_router
+
+log = logging.getLogger("depeche.api")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong API key"},
@@ -61,7 +65,9 @@ def create_app(
             lambda: service.answerer.snapshot,
             lambda: datetime.fromisoformat(service.answerer.snapshot.manifest.built_at).timestamp(),
         )
+        watcher = asyncio.create_task(_follow_publications(service, settings.reload_seconds))
         yield
+        watcher.cancel()
 
     app = FastAPI(
         title="depeche",
@@ -133,6 +139,16 @@ def create_app(
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app
+
+
+async def _follow_publications(service: Service, every: float) -> None:
+    """Pick up generations published by another writer (the CLI) while serving."""
+    while service.library is not None:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(service.library.refresh)
+        except Exception:
+            log.exception("could not load the newly published index; still serving the old one")
 
 
 def get_answerer(request: Request) -> QuestionAnswerer:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corpus import Article
-from index.directory import IndexDirectory
+from index.directory import IndexDirectory, WriterBusyError
 from index.embedding import Embedder
 from index.manifest import IndexCorruptError
 from index.snapshot import Snapshot, build_snapshot
@@ -84,6 +84,19 @@ class Library:
                 self.embedder, m.chunk_size, m.chunk_overlap, {}, list(base.articles.values())
             )
             return self._publish(fresh, [], sorted(base.articles), [], [])
+
+    def refresh(self) -> bool:
+        """Serve the newest published generation if another process (`depeche index`)
+        published one; True if it changed what is served."""
+        if self.directory.current() == self.answerer.generation:
+            return False
+        try:
+            with self.directory.writer_lock(timeout=0.5):
+                before = self.answerer.generation
+                self._latest()
+                return self.answerer.generation != before
+        except WriterBusyError:
+            return False  # a writer is at work; look again next time
 
     def _latest(self) -> Snapshot:
         """The newest published snapshot (another process may have published since we

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     max_batch: int = Field(100, ge=1, description="Most articles in one POST /documents.")
     rate_limit: float = Field(20.0, gt=0, description="Requests per second per client.")
     rate_burst: int = Field(40, ge=1, description="Requests a client may send at once.")
+    reload_seconds: float = Field(
+        2.0, gt=0, description="How often the server looks for an index published by the CLI."
+    )
     max_in_flight: int = Field(
         8, ge=1, description="Requests processed at once; more are refused with 503 at once."
     )

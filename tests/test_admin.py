@@ -1,11 +1,13 @@
 """The write endpoints: add, replace, delete, rebuild, and their guard."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from corpus import Article
 from index.directory import IndexDirectory
 from index.snapshot import Snapshot
 from service.api import create_app
@@ -149,3 +151,17 @@ def test_metrics_and_request_ids(client: TestClient) -> None:
     assert (
         "depeche_index_passages" in metrics and "depeche_index_updated_timestamp_seconds" in metrics
     )
+
+
+def test_the_server_follows_an_index_published_by_another_writer(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    with make_client(tmp_path, fake_snapshot, fake_embedder, reload_seconds=0.1) as client:
+        directory = IndexDirectory(tmp_path / "index")
+        extra = Article("cli-added", "Ajout par la CLI", "Un article publié par depeche index.")
+        directory.publish(fake_snapshot.updated(fake_embedder, add=[extra]))
+        deadline = time.monotonic() + 10
+        while client.get("/documents/cli-added").status_code != 200:
+            assert time.monotonic() < deadline, "the new generation was not picked up"
+            time.sleep(0.1)
+        assert client.get("/healthz").json()["articles"] == 6
