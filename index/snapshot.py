@@ -67,11 +67,12 @@ class Snapshot:
         progress: Progress | None = None,
     ) -> "Snapshot":
         """A new snapshot with `remove`d doc_ids gone and `add`ed articles added or replaced."""
+        removed = set(remove)
         return build_snapshot(
             embedder,
             self.manifest.chunk_size,
             self.manifest.chunk_overlap,
-            keep={k: v for k, v in self.articles.items() if k not in set(remove)},
+            keep={k: v for k, v in self.articles.items() if k not in removed},
             add=list(add),
             base=self,
             progress=progress,
