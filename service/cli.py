@@ -17,7 +17,10 @@ from service.settings import Settings, get_settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.run is not _eval:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.options = rest
     settings = get_settings()
     try:
         result: int = args.run(args, settings)
@@ -54,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default DEPECHE_PORT or 8000)")
     serve.set_defaults(run=_serve)
 
-    evaluate = commands.add_parser("eval", help="score retrieval and answers on the gold questions")
-    evaluate.add_argument("options", nargs=argparse.REMAINDER, help="see `depeche eval -- --help`")
+    evaluate = commands.add_parser(
+        "eval", help="score the gold questions (options: `depeche eval --help`)", add_help=False
+    )
     evaluate.set_defaults(run=_eval)
     return parser
 
@@ -125,7 +129,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.runner import main as eval_main
 
-    return eval_main([o for o in args.options if o != "--"])
+    return eval_main(args.options)
 
 
 if __name__ == "__main__":

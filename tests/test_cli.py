@@ -1,0 +1,60 @@
+"""The `depeche` command, run as a user would, with the real model."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.directory import IndexDirectory
+from index.snapshot import Snapshot
+
+pytestmark = pytest.mark.integration
+
+
+def depeche(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+
+
+def test_ask_prints_a_cited_answer_and_json(tmp_path: Path, real_snapshot: Snapshot) -> None:
+    IndexDirectory(tmp_path / "index").publish(real_snapshot)
+    readable = depeche(tmp_path, "ask", "qui a remplacé Mira Murati ?", "-k", "2")
+    assert readable.returncode == 0, readable.stderr
+    assert readable.stdout.startswith("Réponse :") and "Emmett Shear" in readable.stdout
+    assert "[0e71460ec8a4328c 2155-2341]" in readable.stdout
+
+    result = depeche(
+        tmp_path, "ask", "qui a remplacé Mira Murati ?", "--json", "--source", "Djaboo"
+    )
+    answer = json.loads(result.stdout)
+    assert {p["citation"]["source"] for p in answer["passages"]} == {"Djaboo"}
+
+    refused = depeche(tmp_path, "ask", "   ", "-k", "3")
+    assert refused.returncode == 2 and "the query is empty" in refused.stderr
+
+
+def test_index_reads_user_files_and_reports_errors(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    record = {"doc_id": "note-1", "title": "Note", "text": "Greg Brockman revient chez OpenAI."}
+    (articles / "notes.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    built = depeche(tmp_path / "data", "index", str(articles))
+    assert built.returncode == 0, built.stderr
+    assert "Indexed 1 articles" in built.stderr
+
+    missing = depeche(tmp_path / "data", "index", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no such file or directory" in missing.stderr
+    assert IndexDirectory(tmp_path / "data" / "index").load(
+        "multilingual-e5-small"
+    ).articles.keys() == {"note-1"}
