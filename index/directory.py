@@ -13,6 +13,7 @@ only then named in CURRENT; a crash at any point leaves the previous generation 
 import fcntl
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,10 @@ KEEP_GENERATIONS = 2
 
 class IndexMissingError(IndexUnusableError):
     """No index has been published in the directory yet."""
+
+
+class IndexWriteError(OSError):
+    """A new generation could not be written (disk full, I/O error); the live one is unchanged."""
 
 
 class WriterBusyError(RuntimeError):
@@ -88,12 +93,18 @@ class IndexDirectory:
     def publish(self, snapshot: Snapshot) -> Path:
         """Write `snapshot` as a new generation and make it live; returns its folder."""
         self.generations.mkdir(parents=True, exist_ok=True)
-        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{time.monotonic_ns() % 10**9:09d}"
+        name = _generation_name(time.time_ns())
         staging = self.generations / f".tmp-{name}"
-        snapshot.save(staging)
-        _fsync_tree(staging)
         final = self.generations / name
-        os.replace(staging, final)
+        try:
+            snapshot.save(staging)
+            _fsync_tree(staging)
+            os.replace(staging, final)
+        except Exception as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(error, sqlite3.Error | RuntimeError):  # how SQLite and FAISS fail
+                raise IndexWriteError(str(error)) from error
+            raise
         _fsync_dir(self.generations)
         _write_atomically(self.root / CURRENT_FILE, name + "\n")
         self._prune(keep=final)
@@ -135,6 +146,13 @@ class IndexDirectory:
         return sorted(
             p for p in self.generations.iterdir() if p.is_dir() and not p.name.startswith(".")
         )
+
+
+def _generation_name(nanoseconds: int) -> str:
+    """UTC time to the nanosecond, from one clock reading so that names sort in publish order
+    (the fraction of another clock, such as monotonic, wraps at other instants)."""
+    seconds, fraction = divmod(nanoseconds, 10**9)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y%m%dT%H%M%S") + f"-{fraction:09d}"
 
 
 def _write_atomically(path: Path, content: str) -> None:

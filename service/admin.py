@@ -17,6 +17,7 @@ from service.settings import Settings
 RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in {
+        400: "The body is not UTF-8",
         401: "Missing or wrong bearer token",
         403: "Write endpoints disabled (no DEPECHE_ADMIN_TOKEN)",
         404: "Unknown document",

@@ -3,7 +3,8 @@
 import asyncio
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from index.search import Filters
 from service.admin import admin_router
 from service.answering import QueryError, QuestionAnswerer
 from service.library import Library
-from service.limits import AdmissionMiddleware, BodyTooLarge, Limits
+from service.limits import AdmissionMiddleware, Limits
 from service.observability import Metrics, RequestObserver
 from service.runtime import Service
 from service.schemas import (
@@ -36,6 +37,7 @@ from service.slack import slack_router
 log = logging.getLogger("depeche.api")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not UTF-8"},
     401: {"model": ErrorOut, "description": "Missing or wrong API key"},
     404: {"model": ErrorOut, "description": "Unknown document"},
     413: {"model": ErrorOut, "description": "Body too large"},
@@ -78,7 +80,6 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(BodyTooLarge, _too_large)
     limits = Limits(
         settings.max_body_bytes, settings.rate_limit, settings.rate_burst, settings.max_in_flight
     )
@@ -198,14 +199,25 @@ async def _query_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error), "message": str(error)}, status_code=422)
 
 
-async def _too_large(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(error), "message": str(error)}, status_code=413)
-
-
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    headers = error.headers
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request, headers)}
     return JSONResponse(
         {"detail": error.detail, "message": str(error.detail)},
         status_code=error.status_code,
-        headers=error.headers,
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request, headers: Mapping[str, str] | None) -> str:
+    """Every method served at this path: Starlette's 405 names only the first matching
+    route's, and each of our methods is a route of its own."""
+    given = (headers or {}).get("Allow", "")
+    methods = {method.strip() for method in given.split(",") if method.strip()}
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))

@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EXEMPT_PATHS = ("/healthz", "/metrics")
@@ -98,9 +99,13 @@ class AdmissionMiddleware:
         return bounded_receive
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(HTTPException):
+    """Raised while reading a body that outgrows the limit (no or a false Content-Length).
+    An HTTPException, so that FastAPI passes it on as a 413: any other exception raised while
+    FastAPI reads a body becomes a 400 "There was an error parsing the body"."""
+
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the body is larger than {limit} bytes")
+        super().__init__(413, f"the body is larger than {limit} bytes")
 
 
 def _content_length(scope: Scope) -> int | None:

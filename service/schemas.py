@@ -1,12 +1,33 @@
 """The HTTP contract: request and response bodies (see DESIGN.md)."""
 
+import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from index.search import Mode
 from service.answering import MAX_K
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would take 0 or "0" as a timestamp (1970-01-01)."""
+    if isinstance(value, date) or (
+        isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+    ):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class SearchRequest(BaseModel):
@@ -16,8 +37,8 @@ class SearchRequest(BaseModel):
     k: Annotated[StrictInt, Field(ge=1, le=MAX_K, description="How many passages.")] = 5
     mode: Mode = Mode.HYBRID
     sources: list[StrictStr] | None = Field(None, max_length=100, description="Only these sites.")
-    published_from: date | None = Field(None, description="Only articles published on or after.")
-    published_to: date | None = Field(None, description="Only articles published on or before.")
+    published_from: IsoDate | None = Field(None, description="Only articles published on or after.")
+    published_to: IsoDate | None = Field(None, description="Only articles published on or before.")
 
 
 class CitationOut(BaseModel):
@@ -104,7 +125,7 @@ class DocumentIn(BaseModel):
     html: StrictStr | None = Field(None, min_length=1)
     source: StrictStr | None = Field(None, max_length=200)
     url: StrictStr | None = Field(None, max_length=2000)
-    published: date | None = None
+    published: IsoDate | None = None
     language: StrictStr = Field("fr", pattern=r"^[a-z]{2,3}$")
 
     @model_validator(mode="after")

@@ -39,6 +39,7 @@ from slack_sdk.http_retry import (
 from slack_sdk.webhook import WebhookClient
 
 from service.answering import QueryError, QuestionAnswerer
+from service.schemas import ErrorOut
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message
 
@@ -56,6 +57,12 @@ MENTION = re.compile(r"<@\w+(?:\|[^>]*)?>")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing, stale or wrong Slack signature"},
+    503: {"model": ErrorOut, "description": "Slack is not configured on this server"},
+}
+
+
 def slack_router(settings: Settings, answerer: Callable[[], QuestionAnswerer]) -> APIRouter:
     """POST /slack/events and /slack/commands; a 503 naming what is missing if not configured."""
     secret, token = _reveal(settings.slack_signing_secret), _reveal(settings.slack_bot_token)
@@ -67,7 +74,11 @@ def slack_router(settings: Settings, answerer: Callable[[], QuestionAnswerer]) -
     router = APIRouter(tags=["slack"])
     for path in PATHS:
         router.add_api_route(
-            path, endpoint, methods=["POST"], summary="Slack events, interactivity and commands"
+            path,
+            endpoint,
+            methods=["POST"],
+            summary="Slack events, interactivity and commands",
+            responses=RESPONSES,
         )
     return router
 

@@ -1,0 +1,49 @@
+"""Helpers shared by the robustness tests: a served index on disk with the fake embedder,
+opened exactly as the service opens it (`open_service`), and an HTTP client for it."""
+
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from fastapi.testclient import TestClient
+
+from index.directory import IndexDirectory
+from index.snapshot import Snapshot
+from service.api import create_app
+from service.runtime import Service, open_service
+from service.settings import Settings
+from tests.fakes import HashingEmbedder
+
+TOKEN = "test-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def fake_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for the fake embedder, writes enabled, limits out of the way unless overridden."""
+    values: dict[str, Any] = {
+        "model": "fake-hashing",
+        "data_dir": data_dir,
+        "admin_token": TOKEN,
+        "rate_limit": 100_000,
+        "rate_burst": 100_000,
+        "max_in_flight": 64,
+    }
+    return Settings(**(values | overrides))
+
+
+def publish(settings: Settings, snapshot: Snapshot) -> Path:
+    """Publish `snapshot` as the live generation of the settings' index directory."""
+    return IndexDirectory(settings.index_dir).publish(snapshot)
+
+
+def open_fake_service(settings: Settings) -> Service:
+    """`open_service` itself (fallback to the last good generation included), with the fake
+    embedder in place of the real model."""
+    with mock.patch("service.runtime.load_embedder", return_value=HashingEmbedder()):
+        return open_service(settings)
+
+
+def client_for(settings: Settings) -> TestClient:
+    """A test client for the app as `depeche serve` builds it, on the fake embedder.
+    Use it as a context manager so that the service is opened (lifespan)."""
+    return TestClient(create_app(settings, open_fake_service))
