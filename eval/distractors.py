@@ -22,14 +22,17 @@ class DistractorsUnavailable(RuntimeError):
     """The French manual pages (or the tools to render them) are not installed."""
 
 
-def french_man_pages(max_passages: int, chunk_size: int) -> list[Article]:
-    """Render French man pages as articles until about `max_passages` passages' worth."""
+def french_man_pages(max_passages: int, chunk_step: int) -> list[Article]:
+    """Render French man pages as articles until about `max_passages` passages' worth.
+
+    `chunk_step` is the chunk size minus the overlap: the characters each passage adds.
+    """
     if not MAN_DIR.is_dir() or shutil.which("man") is None:
         raise DistractorsUnavailable(
             "French manual pages not found: apt-get install manpages-fr man-db groff-base"
         )
     articles: list[Article] = []
-    budget = max_passages * chunk_size
+    budget = max_passages * chunk_step
     pages = sorted(MAN_DIR.rglob("*.gz"))
     for page, text in tqdm(_render(pages), total=len(pages), desc="Distractors", unit="page"):
         if budget <= 0:

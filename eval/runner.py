@@ -101,7 +101,7 @@ def _backends(args: argparse.Namespace) -> list[Backend]:
             )
             articles = builtin_articles()
             if args.distractors:
-                articles += french_man_pages(args.distractors, size)
+                articles += french_man_pages(args.distractors, size - overlap)
             progress = say if args.distractors else None
             snapshot = build_snapshot(embedder, size, overlap, {}, articles, progress=progress)
             label = f"{model} chunk={size}/{overlap} w={dense:g}/{lexical:g}"
