@@ -94,8 +94,9 @@ def _guard(settings: Settings) -> Callable[..., None]:
             raise HTTPException(
                 403, "write endpoints are disabled: set DEPECHE_ADMIN_TOKEN to enable them"
             )
-        expected = f"Bearer {settings.admin_token.get_secret_value()}".encode()
-        if not hmac.compare_digest((authorization or "").encode(), expected):
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        expected = settings.admin_token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
             raise HTTPException(
                 401,
                 "a valid 'Authorization: Bearer <token>' header is required",

@@ -7,6 +7,7 @@ the answerer; a change is acknowledged only once it is durable on disk.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from corpus import Article
 from index.directory import IndexDirectory, WriterBusyError
@@ -48,6 +49,7 @@ class Library:
         self.embedder = embedder
         self.degraded = degraded
         self.lock_timeout = lock_timeout
+        self._refused: Path | None = None  # generations never change: refuse each one once
 
     def put(self, articles: Sequence[Article]) -> Change:
         """Add or replace articles; re-sending an identical article changes nothing."""
@@ -88,7 +90,7 @@ class Library:
     def refresh(self) -> bool:
         """Serve the newest published generation if another process (`depeche index`)
         published one; True if it changed what is served."""
-        if self.directory.current() == self.answerer.generation:
+        if self.directory.current() in (self.answerer.generation, self._refused):
             return False
         try:
             with self.directory.writer_lock(timeout=0.5):
@@ -103,12 +105,13 @@ class Library:
         loaded); if that one is unreadable, the one being served."""
         served = self.answerer.snapshot
         current = self.directory.current()
-        if current == self.answerer.generation:
+        if current in (self.answerer.generation, self._refused):
             return served
         try:
             snapshot = self.directory.load(self.embedder.model_id)
         except IndexCorruptError as error:
             self.degraded = f"not serving {current}: {error}"
+            self._refused = current
             return served
         self.answerer.swap(snapshot, current)
         self.degraded = None

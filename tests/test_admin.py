@@ -165,3 +165,11 @@ def test_the_server_follows_an_index_published_by_another_writer(
             assert time.monotonic() < deadline, "the new generation was not picked up"
             time.sleep(0.1)
         assert client.get("/healthz").json()["articles"] == 6
+
+
+def test_the_auth_scheme_is_case_insensitive(client: TestClient) -> None:
+    """RFC 9110: the scheme name is case-insensitive; the token is compared exactly."""
+    response = client.post("/documents", json=ARTICLE, headers={"Authorization": f"bearer {TOKEN}"})
+    assert response.status_code == 201, response.text
+    upper = {"Authorization": f"Bearer {TOKEN.upper()}"}
+    assert client.delete(f"/documents/{ARTICLE['doc_id']}", headers=upper).status_code == 401

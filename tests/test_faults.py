@@ -277,3 +277,32 @@ def test_generation_names_sort_in_publish_order(
     assert names == sorted(set(names))
     kept = sorted(p.name for p in directory.generations.iterdir())
     assert kept == names[-2:]
+
+
+def test_a_refused_generation_is_checked_once_not_at_every_refresh(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    """The server looks for new generations every few seconds: a refused one is not re-hashed
+    each time, and a later good one is still picked up."""
+    settings = fake_settings(tmp_path)
+    publish(settings, fake_snapshot)
+    library = open_fake_service(settings).library
+    assert library is not None
+    corrupt_truncate_vectors(publish(settings, fake_snapshot))
+    loads: list[Path | None] = []
+    original = IndexDirectory.load
+
+    def counted(directory: IndexDirectory, model: str) -> Snapshot:
+        loads.append(directory.current())
+        return original(directory, model)
+
+    with mock.patch.object(IndexDirectory, "load", counted):
+        assert library.refresh() is False
+        assert library.degraded is not None and "checksum" in library.degraded
+        assert library.refresh() is False
+        assert len(loads) == 1
+        extra = Article("frais", "Frais", "Un article publié après la génération abîmée.")
+        publish(settings, fake_snapshot.updated(fake_embedder, add=[extra]))
+        assert library.refresh() is True
+    assert library.degraded is None
+    assert "frais" in library.answerer.snapshot.articles
