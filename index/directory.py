@@ -7,7 +7,8 @@ Layout::
     <root>/.lock                 held by the one writer at a time
 
 A generation is written aside under a temporary name, fsynced, renamed into place, and
-only then named in CURRENT; a crash at any point leaves the previous generation live.
+only then named in CURRENT; a crash at any point leaves the previous generation live. The
+generation CURRENT named before is kept as the fallback; older ones are removed.
 """
 
 import fcntl
@@ -25,7 +26,6 @@ from index.snapshot import Snapshot
 
 CURRENT_FILE = "CURRENT"
 GENERATIONS_DIR = "generations"
-KEEP_GENERATIONS = 2
 
 
 class IndexMissingError(IndexUnusableError):
@@ -71,8 +71,8 @@ class IndexDirectory:
             problem = str(error)
         live = self.current()
         for folder in sorted(self._finished(), reverse=True):
-            if folder == live:
-                continue
+            if live is not None and folder.name >= live.name:
+                continue  # the live one, or one a crash left unpublished
             try:
                 return self._load(folder, model), f"serving {folder.name}: {problem}"
             except IndexCorruptError:
@@ -93,6 +93,7 @@ class IndexDirectory:
     def publish(self, snapshot: Snapshot) -> Path:
         """Write `snapshot` as a new generation and make it live; returns its folder."""
         self.generations.mkdir(parents=True, exist_ok=True)
+        previous = self.current()
         name = _generation_name(time.time_ns())
         staging = self.generations / f".tmp-{name}"
         final = self.generations / name
@@ -100,14 +101,16 @@ class IndexDirectory:
             snapshot.save(staging)
             _fsync_tree(staging)
             os.replace(staging, final)
+            _fsync_dir(self.generations)
+            _write_atomically(self.root / CURRENT_FILE, name + "\n")
         except Exception as error:
             shutil.rmtree(staging, ignore_errors=True)
+            if self.current() != final:  # leave no unacknowledged generation behind
+                shutil.rmtree(final, ignore_errors=True)
             if isinstance(error, sqlite3.Error | RuntimeError):  # how SQLite and FAISS fail
                 raise IndexWriteError(str(error)) from error
             raise
-        _fsync_dir(self.generations)
-        _write_atomically(self.root / CURRENT_FILE, name + "\n")
-        self._prune(keep=final)
+        self._prune(keep={final, previous})
         return final
 
     @contextmanager
@@ -132,11 +135,12 @@ class IndexDirectory:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _prune(self, keep: Path) -> None:
-        """Remove leftovers of interrupted writes and all but the newest generations."""
+    def _prune(self, keep: set[Path | None]) -> None:
+        """Remove leftovers of interrupted writes and every generation but `keep` (the live
+        one and the one it replaced, the fallback)."""
         temporary = [p for p in self.generations.glob(".tmp-*") if p.is_dir()]
-        for folder in temporary + self._finished()[:-KEEP_GENERATIONS]:
-            if folder != keep:
+        for folder in temporary + self._finished():
+            if folder not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _finished(self) -> list[Path]:

@@ -94,6 +94,7 @@ def test_a_failed_write_gets_507_and_the_old_index_keeps_serving(
     index_dir = tmp_path / "index"
     before = served.get("/healthz").json()
     live = IndexDirectory(index_dir).current()
+    folders = sorted((index_dir / "generations").iterdir())
     effect = half_written(error) if step in ("store", "vectors", "lexical") else error
     with mock.patch(target, side_effect=effect):
         response = served.post("/documents", json=NEW, headers=AUTH)
@@ -102,7 +103,7 @@ def test_a_failed_write_gets_507_and_the_old_index_keeps_serving(
     message = response.json()["message"]
     assert "nothing changed" in message and str(error) in message
     assert_serves_only_the_old_index(served, index_dir, before, live)
-    assert not list((index_dir / "generations").glob(".tmp-*")), "the failed write left files"
+    assert sorted((index_dir / "generations").iterdir()) == folders, "the failed write left files"
 
     retry = served.post("/documents", json=NEW, headers=AUTH)
     assert retry.status_code == 201 and retry.json()["added"] == [NEW["doc_id"]]
@@ -306,3 +307,32 @@ def test_a_refused_generation_is_checked_once_not_at_every_refresh(
         assert library.refresh() is True
     assert library.degraded is None
     assert "frais" in library.answerer.snapshot.articles
+
+
+def test_a_generation_a_crash_left_unpublished_is_never_served(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    """A crash between renaming a generation into place and naming it in CURRENT leaves an
+    unacknowledged folder, newer than the live one: the fallback skips it, the next publish
+    removes it, and the one that was live before stays as the fallback."""
+    settings = fake_settings(tmp_path)
+    previous = publish(settings, fake_snapshot)
+    live = publish(settings, fake_snapshot)
+    extra = Article("jamais", "Jamais", "Un article dont l'ajout n'a jamais été confirmé.")
+    with (
+        mock.patch("index.directory._write_atomically", side_effect=SystemExit("killed")),
+        pytest.raises(SystemExit),
+    ):
+        publish(settings, fake_snapshot.updated(fake_embedder, add=[extra]))
+    orphan = max(IndexDirectory(settings.index_dir)._finished())
+    assert orphan > live, "the simulated crash should leave the folder in place"
+
+    corrupt_truncate_vectors(live)
+    service = open_fake_service(settings)
+    assert "jamais" not in service.answerer.snapshot.articles
+    assert service.degraded is not None and previous.name in service.degraded
+
+    assert service.library is not None
+    service.library.put([Article("suivant", "Suivant", "Un article écrit après la reprise.")])
+    remaining = sorted(IndexDirectory(settings.index_dir)._finished())
+    assert orphan not in remaining and len(remaining) == 2
