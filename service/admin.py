@@ -11,7 +11,7 @@ from corpus import Article, CorpusError
 from corpus.readers import article_from_record
 from index.directory import WriterBusyError
 from service.library import Change, Library, UnknownDocumentError
-from service.schemas import ChangeOut, DocumentBatch, DocumentIn, ErrorOut
+from service.schemas import DocumentBatch, DocumentIn, ErrorOut
 from service.settings import Settings
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -34,9 +34,9 @@ def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRoute
         tags=["admin"], responses=RESPONSES, dependencies=[Depends(_guard(settings))]
     )
 
-    def write(change: Callable[[Library], Change]) -> ChangeOut:
+    def write(change: Callable[[Library], Change]) -> Change:
         try:
-            return ChangeOut.model_validate(change(library()))
+            return change(library())
         except CorpusError as error:
             raise HTTPException(422, str(error)) from error
         except UnknownDocumentError as error:
@@ -48,8 +48,8 @@ def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRoute
                 507, f"the index could not be written ({error}); nothing changed"
             ) from error
 
-    @router.post("/documents", response_model=ChangeOut, status_code=201)
-    def add_documents(body: DocumentIn | DocumentBatch) -> ChangeOut:
+    @router.post("/documents", response_model=Change, status_code=201)
+    def add_documents(body: DocumentIn | DocumentBatch) -> Change:
         """Add one article or a batch (`{"documents": [...]}`); a re-send changes nothing."""
         items = body.documents if isinstance(body, DocumentBatch) else [body]
         if len(items) > settings.max_batch:
@@ -57,21 +57,21 @@ def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRoute
         articles = _articles(items)
         return write(lambda lib: lib.put(articles))
 
-    @router.put("/documents/{doc_id}", response_model=ChangeOut)
-    def replace_document(doc_id: str, body: DocumentIn) -> ChangeOut:
+    @router.put("/documents/{doc_id}", response_model=Change)
+    def replace_document(doc_id: str, body: DocumentIn) -> Change:
         """Create or replace the article `doc_id`."""
         if body.doc_id not in (None, doc_id):
             raise HTTPException(422, "the body's doc_id differs from the path's")
         articles = _articles([body.model_copy(update={"doc_id": doc_id})])
         return write(lambda lib: lib.put(articles))
 
-    @router.delete("/documents/{doc_id}", response_model=ChangeOut)
-    def delete_document(doc_id: str) -> ChangeOut:
+    @router.delete("/documents/{doc_id}", response_model=Change)
+    def delete_document(doc_id: str) -> Change:
         """Remove an article and all its passages."""
         return write(lambda lib: lib.delete(doc_id))
 
-    @router.post("/index/rebuild", response_model=ChangeOut)
-    def rebuild() -> ChangeOut:
+    @router.post("/index/rebuild", response_model=Change)
+    def rebuild() -> Change:
         """Re-chunk and re-embed every article."""
         return write(lambda lib: lib.rebuild())
 

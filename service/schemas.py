@@ -139,14 +139,3 @@ class DocumentBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[DocumentIn] = Field(min_length=1)
-
-
-class ChangeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    added: list[str]
-    replaced: list[str]
-    unchanged: list[str]
-    deleted: list[str]
-    generation: str | None
-    passages: int

@@ -21,8 +21,6 @@ from corpus import Article
 from index.directory import IndexDirectory
 from index.manifest import IndexCorruptError
 from index.snapshot import Snapshot, build_snapshot
-from service.library import Library
-from service.runtime import make_answerer
 from tests.fakes import HashingEmbedder
 from tests.harness import AUTH, client_for, fake_settings, open_fake_service, publish
 
@@ -116,16 +114,16 @@ def test_the_library_raises_an_os_error_and_keeps_the_old_snapshot(
 ) -> None:
     settings = fake_settings(tmp_path)
     live = publish(settings, fake_snapshot)
-    directory = IndexDirectory(settings.index_dir)
-    answerer = make_answerer(settings, directory.load("fake-hashing"), fake_embedder, live)
-    library = Library(directory, answerer, fake_embedder)
+    service = open_fake_service(settings)
+    answerer, library = service.answerer, service.library
+    assert library is not None
     old = answerer.snapshot
     with (
         mock.patch("index.snapshot.write_store", side_effect=sqlite3.OperationalError("disk full")),
         pytest.raises(OSError, match="disk full"),
     ):
         library.put([Article("a", "A", "Un texte tout neuf.")])
-    assert answerer.snapshot is old and answerer.generation == live == directory.current()
+    assert answerer.snapshot is old and answerer.generation == live == library.directory.current()
     assert library.degraded is None
 
 
