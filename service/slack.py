@@ -44,6 +44,9 @@ from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message
 
 logger = logging.getLogger(__name__)
+# Bolt logs the whole body of each request with a bad signature (anyone's, up to the body
+# limit): drop those records; the dispatcher logs the refusal in one line instead.
+logging.getLogger("slack_bolt.RequestVerification").addFilter(lambda record: False)
 
 PATHS = ("/slack/events", "/slack/commands")
 SECRETS = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
@@ -272,7 +275,10 @@ def _dispatcher(bolt: App) -> Endpoint:
             bolt_request = to_bolt_request(request, body)
         except ValueError:
             return _error(400, "the body is not a Slack payload (JSON or form data)")
-        return to_starlette_response(await run_in_threadpool(bolt.dispatch, bolt_request))
+        response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        if response.status == 401:
+            logger.warning("Slack request refused: bad or stale signature (%d bytes)", len(body))
+        return to_starlette_response(response)
 
     return slack
 

@@ -2,6 +2,7 @@
 signed as Slack signs them; a local server stands in for Slack's Web API and response_url."""
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -385,7 +386,10 @@ def test_url_verification_challenge_is_answered(app: Depeche) -> None:
     "forgery",
     ["wrong secret", "tampered body", "six minutes old", "malformed timestamp", "unsigned"],
 )
-def test_forged_or_stale_requests_get_401_and_no_work(app: Depeche, forgery: str) -> None:
+def test_forged_or_stale_requests_get_401_and_no_work(
+    app: Depeche, forgery: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="slack_bolt.RequestVerification")
     asked, hook = len(app.answerer.questions), app.slack.hook()
     body = command_body("qui a remplacé Mira Murati ?", app.slack.url + hook)
     sent, headers = {
@@ -398,6 +402,7 @@ def test_forged_or_stale_requests_get_401_and_no_work(app: Depeche, forgery: str
     assert app.send("/slack/commands", sent, headers).status_code == 401
     time.sleep(QUIET)
     assert app.slack.attempts(hook) == 0 and len(app.answerer.questions) == asked
+    assert not [r for r in caplog.records if "Mira" in r.getMessage()], "a body was logged"
 
 
 def test_redelivered_event_gets_one_reply(app: Depeche) -> None:
