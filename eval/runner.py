@@ -106,7 +106,7 @@ def _backends(args: argparse.Namespace) -> list[Backend]:
             snapshot = build_snapshot(embedder, size, overlap, {}, articles, progress=progress)
             label = f"{model} chunk={size}/{overlap} w={dense:g}/{lexical:g}"
             if args.distractors:
-                label += f" +{len(snapshot.passages)} passages"
+                label += f" ({len(snapshot.passages)} passages with distractors)"
             backends.append(InProcess(make_answerer(variant, snapshot, embedder), label))
     return backends
 
