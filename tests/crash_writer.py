@@ -1,24 +1,41 @@
 """The writer process killed by tests/test_crash.py.
 
 `python -m tests.crash_writer` imports everything once, then reads commands on stdin; each
-`write <n>` forks a fresh writer process that adds the articles crash-<n>, crash-<n+1>, ...
-one by one through `Library.put` (lock, build aside, publish with fsync + rename) and prints
-`ack <doc_id> <generation>` only once each put has returned. This parent prints `pid <pid>`
-for the child and, once the child is dead, `exit <pid> <signal>`. Forking from a warm parent
-makes a restart take milliseconds instead of two seconds of imports.
+`write <n> [<step> <nth>]` forks a fresh writer process that adds the articles crash-<n>,
+crash-<n+1>, ... one by one through `Library.put` (lock, build aside, publish with fsync +
+rename) and prints `ack <doc_id> <generation>` only once each put has returned. With a step,
+the child announces `at <step>` when it reaches that step of its `nth` publish and stops
+itself (SIGSTOP), so that the test kills it exactly there, however busy the machine is.
+This parent prints `pid <pid>` for the child and, once the child is dead,
+`exit <pid> <signal>`. Forking from a warm parent makes a restart take milliseconds.
 """
 
 import itertools
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
+import index.directory
 from corpus import Article
 from index.directory import IndexDirectory
+from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
 from service.library import Library
 from tests.fakes import HashingEmbedder
+
+# The steps of one put, in order, and where each one is announced.
+STEPS: dict[str, tuple[Any, str]] = {
+    "build": (Snapshot, "updated"),  # the next snapshot, in memory
+    "save": (Snapshot, "save"),  # files of the staging generation
+    "fsync": (index.directory, "_fsync_tree"),  # fsync of the staging generation
+    "current": (index.directory, "_write_atomically"),  # renamed into place, CURRENT next
+    "prune": (IndexDirectory, "_prune"),  # CURRENT replaced, acknowledgement next
+}
 
 
 def article(number: int) -> Article:
@@ -29,6 +46,22 @@ def article(number: int) -> Article:
         f"Dépêche numéro {number} : le correspondant signale l'événement zq{number}x à Lyon.",
         source="Test",
     )
+
+
+def stop_at(step: str, nth: int) -> None:
+    """Announce `at <step>` and stop when the `nth` call of that step begins."""
+    owner, name = STEPS[step]
+    original: Callable[..., Any] = getattr(owner, name)
+    calls = itertools.count(1)
+
+    @wraps(original)
+    def announced(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) == nth:
+            print(f"at {step}", flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        return original(*args, **kwargs)
+
+    setattr(owner, name, announced)
 
 
 def write_until_killed(root: Path, first: int) -> None:
@@ -47,12 +80,14 @@ def main() -> None:
     root = Path(sys.argv[1])
     print("warm", flush=True)
     for line in sys.stdin:
-        command, first = line.split()
+        command, first, *stop = line.split()
         assert command == "write", command
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
             try:
+                if stop:
+                    stop_at(stop[0], int(stop[1]))
                 write_until_killed(root, int(first))
             except BaseException:
                 traceback.print_exc()

@@ -18,14 +18,16 @@ import pytest
 from index.directory import IndexDirectory
 from index.manifest import Manifest
 from index.snapshot import Snapshot
+from tests.crash_writer import STEPS as STEP_HOOKS
 from tests.crash_writer import article
 from tests.harness import fake_settings, open_fake_service, publish
 
 ROOT = Path(__file__).parent.parent
-KILLS = 32
+ROUNDS = 40
 MIN_ACKNOWLEDGED = 30
-BUDGET_SECONDS = 50
+HANG_SECONDS = 600.0  # only a guard against a hung writer: every wait is on its own signal
 SEED = 20231122
+STEPS = list(STEP_HOOKS)
 
 
 class Writer:
@@ -47,17 +49,22 @@ class Writer:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.put(line.strip())
+        self.lines.put("eof")
 
-    def next_line(self, timeout: float = 20.0) -> str:
+    def next_line(self) -> str:
         try:
-            return self.lines.get(timeout=timeout)
+            line = self.lines.get(timeout=HANG_SECONDS)
         except queue.Empty:
-            raise AssertionError(f"the writer said nothing for {timeout} s") from None
+            raise AssertionError(f"the writer hung: nothing for {HANG_SECONDS} s") from None
+        assert line != "eof", "the writer process died"
+        return line
 
-    def start(self, first: int) -> int:
-        """Fork a writer adding crash-<first>, ...; returns its pid once it is publishing."""
+    def start(self, first: int, stop: tuple[str, int] | None = None) -> "Child":
+        """Fork a writer adding crash-<first>, ... (stopping at the `nth` call of `step` if
+        `stop` is given); returns it once it is publishing."""
         assert self.process.stdin is not None
-        self.process.stdin.write(f"write {first}\n")
+        order = f"write {first}" + (f" {stop[0]} {stop[1]}" if stop else "")
+        self.process.stdin.write(order + "\n")
         self.process.stdin.flush()
         pid, ready = None, False
         while pid is None or not ready:
@@ -67,28 +74,57 @@ class Writer:
             else:
                 assert line == "ready", line
                 ready = True
-        return pid
-
-    def acknowledgements_until_exit(self, pid: int) -> tuple[list[tuple[str, str]], int]:
-        """(doc_id, generation) acknowledged by the child, and the signal that ended it."""
-        acks = []
-        while True:
-            line = self.next_line()
-            kind, *rest = line.split()
-            if kind == "ack":
-                acks.append((rest[0], rest[1]))
-            else:
-                assert kind == "exit" and int(rest[0]) == pid, line
-                return acks, int(rest[1])
+        return Child(self, pid)
 
     def close(self) -> None:
         if self.process.stdin:
             self.process.stdin.close()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=HANG_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=HANG_SECONDS)
+
+
+class Child:
+    """One forked writer: the (doc_id, generation) pairs it acknowledged so far."""
+
+    def __init__(self, writer: Writer, pid: int) -> None:
+        self.writer, self.pid = writer, pid
+        self.acks: list[tuple[str, str]] = []
+
+    def wait_for(self, wanted: str) -> None:
+        """Read the child's lines until one starts with `wanted` (`ack` or `at`)."""
+        while True:
+            kind, *rest = self.writer.next_line().split()
+            if kind == "ack":
+                self.acks.append((rest[0], rest[1]))
+            if kind == wanted:
+                return
+            assert kind == "ack", f"unexpected line from the writer: {kind} {rest}"
+
+    def kill(self) -> int:
+        """SIGKILL the child and collect what it acknowledged; returns the signal it died of."""
+        os.kill(self.pid, signal.SIGKILL)
+        while True:
+            kind, *rest = self.writer.next_line().split()
+            if kind == "ack":
+                self.acks.append((rest[0], rest[1]))
+            else:
+                assert kind == "exit" and int(rest[0]) == self.pid, (kind, rest)
+                return int(rest[1])
+
+
+def schedule(rng: random.Random) -> list[tuple[int, tuple[str, int] | None, float]]:
+    """Per round: acknowledgements to wait for, the step to stop at (every step in turn, on
+    even rounds) or None, and a random delay before a kill that is not at a step."""
+    rounds = []
+    for number in range(ROUNDS):
+        step = STEPS[(number // 2) % len(STEPS)] if number % 2 == 0 else None
+        acks = rng.randint(0, 2)
+        stop = (step, acks + 1) if step else None
+        rounds.append((acks, stop, rng.uniform(0.0, 0.3)))
+    return rounds
 
 
 def live_articles(directory: IndexDirectory) -> set[str]:
@@ -117,7 +153,17 @@ def where_it_died(
         return "after the generation was renamed into place, before CURRENT"
     if any(name.startswith(".tmp-") for name in entries):
         return "while writing or fsyncing the staging generation"
-    return "while building the next snapshot in memory (or between publishes)"
+    return BUILDING
+
+
+BUILDING = "while building the next snapshot in memory (or between publishes)"
+PLACE_OF = {
+    "build": BUILDING,
+    "save": BUILDING,  # the staging folder does not exist yet
+    "fsync": "while writing or fsyncing the staging generation",
+    "current": "after the generation was renamed into place, before CURRENT",
+    "prune": "after CURRENT was replaced, before the acknowledgement",
+}
 
 
 def test_sigkill_during_publishes_never_loses_acknowledged_articles(
@@ -127,26 +173,28 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
     seeds = set(fake_snapshot.articles)
     served = publish(settings, fake_snapshot).name
     directory = IndexDirectory(settings.index_dir)
-    rng = random.Random(SEED)
     acknowledged: set[str] = set()
     committed: set[str] = set()
     places: Counter[str] = Counter()
-    kills = publishes = 0
+    publishes = 0
     started = time.monotonic()
+    rounds = schedule(random.Random(SEED))
     writer = Writer(settings.index_dir)
     try:
-        while kills < KILLS or len(acknowledged) < MIN_ACKNOWLEDGED:
-            assert time.monotonic() - started < BUDGET_SECONDS, (kills, len(acknowledged))
+        for acks_first, stop, delay in rounds:
             first = max((number_of(d) for d in committed), default=-1) + 1
             before = {p.name for p in directory.generations.iterdir()}
 
-            pid = writer.start(first)
-            spread = 0.6 if kills < KILLS else 2.0  # longer if too few publishes got through
-            time.sleep(rng.uniform(0.0, spread))
-            os.kill(pid, signal.SIGKILL)
-            acks, died_of = writer.acknowledgements_until_exit(pid)
+            child = writer.start(first, stop)
+            for _ in range(acks_first):
+                child.wait_for("ack")
+            if stop:
+                child.wait_for("at")  # the child stopped itself at that step
+            else:
+                time.sleep(delay)  # a kill at a random point, not a wait for anything
+            died_of = child.kill()
+            acks = child.acks
             assert died_of == signal.SIGKILL, f"the writer was not killed but ended with {died_of}"
-            kills += 1
             publishes += len(acks)
             acknowledged |= {doc_id for doc_id, _ in acks}
 
@@ -166,7 +214,10 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
             else:  # the publish in flight had made its generation live when it was killed
                 assert live.name > previous
                 assert docs == expected | {in_flight}
-            places[where_it_died(directory, before, docs, in_flight)] += 1
+            place = where_it_died(directory, before, docs, in_flight)
+            places[place] += 1
+            if stop:
+                assert place == PLACE_OF[stop[0]], (stop, place)
             names = [previous_round, *(generation for _, generation in acks)]
             assert names == sorted(set(names)), "generation names do not sort in publish order"
 
@@ -180,23 +231,20 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
         writer.close()
 
     with capsys.disabled():
-        print(f"\ncrash test: {kills} SIGKILLs, {publishes} acknowledged publishes", end="")
+        print(f"\ncrash test: {len(rounds)} SIGKILLs, {publishes} acknowledged publishes", end="")
         print(f" ({len(acknowledged)} articles), {time.monotonic() - started:.1f} s; killed:")
         for place, count in places.most_common():
             print(f"  {count:3d} {place}")
-    assert len(places) >= 3, "the kills did not land in varied places"
+    assert len(acknowledged) >= MIN_ACKNOWLEDGED
+    assert set(places) >= set(PLACE_OF.values()), "the kills did not land in every place"
 
     # The leftovers of killed writes do not stop the next writer, which cleans them up.
     writer = Writer(settings.index_dir)
     try:
-        pid = writer.start(max(number_of(d) for d in committed) + 1)
-        first_ack = writer.next_line()
-        os.kill(pid, signal.SIGKILL)
-        writer.acknowledgements_until_exit(pid)
+        child = writer.start(max(number_of(d) for d in committed) + 1)
+        child.wait_for("ack")
+        child.kill()
     finally:
         writer.close()
-    assert first_ack.startswith("ack "), (
-        f"a writer after the crashes could not publish: {first_ack}"
-    )
     remaining = [p.name for p in directory.generations.iterdir() if p.name.startswith(".tmp-")]
     assert len(remaining) <= 1  # at most the write the final kill interrupted
