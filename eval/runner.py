@@ -18,7 +18,7 @@ from eval.gold import QUESTIONS_FILE, GoldSetError, Question, check_questions, l
 from eval.scoring import Outcome, score, summarise
 from index.search import Mode
 from index.snapshot import build_snapshot
-from service.runtime import load_embedder, make_answerer, say
+from service.runtime import load_embedder, load_reader, make_answerer, say
 from service.settings import get_settings
 
 THRESHOLDS_FILE = Path(__file__).parent / "thresholds.json"
@@ -103,11 +103,20 @@ def _backends(args: argparse.Namespace) -> list[Backend]:
             if args.distractors:
                 articles += french_man_pages(args.distractors, size - overlap)
             progress = say if args.distractors else None
-            snapshot = build_snapshot(embedder, size, overlap, {}, articles, progress=progress)
+            reader = load_reader(variant) if args.reader != "off" else None
+            snapshot = build_snapshot(
+                embedder, size, overlap, {}, articles, progress=progress, reader=reader
+            )
             label = f"{model} chunk={size}/{overlap} w={dense:g}/{lexical:g}"
             if args.distractors:
                 label += f" ({len(snapshot.passages)} passages with distractors)"
-            backends.append(InProcess(make_answerer(variant, snapshot, embedder), label))
+            pickers = {"on": [True], "off": [False], "both": [True, False]}[args.reader]
+            for use_reader in pickers:
+                answerer = make_answerer(
+                    variant.model_copy(update={"reader": use_reader}), snapshot, embedder
+                )
+                picker = "reader" if answerer.reader else "formula"
+                backends.append(InProcess(answerer, f"{label} {picker}"))
     return backends
 
 
@@ -213,6 +222,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-overlap", nargs="+", type=int)
     parser.add_argument("--dense-weight", nargs="+", type=float)
     parser.add_argument("--lexical-weight", nargs="+", type=float)
+    parser.add_argument(
+        "--reader",
+        choices=["on", "off", "both"],
+        default="on",
+        help="choose answer sentences with the trained reader, the formula, or compare both",
+    )
     parser.add_argument(
         "--distractors",
         type=int,

@@ -30,6 +30,30 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also gives the contextual vector of every token (for the reader)."""
+
+    def embed_query_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query's vector and its token vectors, from one forward pass."""
+        ...
+
+    def embed_passages_with_tokens(
+        self, texts: Sequence[str], progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`embed_passages` and the token vectors of each text, from one forward pass."""
+        ...
+
+
+class TokenProjection(Protocol):
+    """Maps token vectors into a reader's own space (see service/reader.py); what the index
+    stores for each sentence, so the reader needs no forward pass over candidates."""
+
+    id: str
+    dimension: int
+
+    def project(self, tokens: np.ndarray) -> np.ndarray: ...
+
+
 class EmbeddingModelError(RuntimeError):
     """The configured model cannot be found or loaded; the message says what to do."""
 
@@ -71,6 +95,40 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], self._query_prompt)[0]
+
+    def embed_query_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        (output,) = self._model.encode(
+            [text], prompt_name=self._query_prompt, output_value=None, show_progress_bar=False
+        )
+        vector = output["sentence_embedding"].float()
+        vector = vector / vector.norm().clamp(min=1e-12)
+        return vector.numpy(), output["token_embeddings"].float().numpy()
+
+    def embed_passages_with_tokens(
+        self, texts: Sequence[str], progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32), []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
+        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        step = self.batch_size * 4
+        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
+            for start in range(0, len(order), step):
+                batch = order[start : start + step]
+                outputs = self._model.encode(
+                    [texts[i] for i in batch],
+                    prompt_name=self._passage_prompt,
+                    batch_size=self.batch_size,
+                    output_value=None,
+                    show_progress_bar=False,
+                )
+                for i, output in zip(batch, outputs, strict=True):
+                    vector = output["sentence_embedding"].float()
+                    vector = vector / vector.norm().clamp(min=1e-12)
+                    found[i] = vector.numpy(), output["token_embeddings"].float().numpy()
+                bar.update(len(batch))
+        vectors = np.vstack([found[i][0] for i in range(len(texts))]).astype(np.float32)
+        return vectors, [found[i][1] for i in range(len(texts))]
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         vectors = self._model.encode(

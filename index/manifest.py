@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 
 
@@ -34,6 +34,8 @@ class Manifest:
     sentences: int
     corpus_fingerprint: str
     built_at: str
+    reader: str | None = None  # id of the reader whose token vectors the index holds
+    reader_dimension: int = 0
     format_version: int = FORMAT_VERSION
     checksums: dict[str, str] = field(default_factory=dict)
 

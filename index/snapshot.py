@@ -1,4 +1,5 @@
-"""An index snapshot: articles, passages, vectors, lexical index and sentence vectors together.
+"""An index snapshot: articles, passages, vectors, lexical index, sentence vectors and the
+reader's token vectors together.
 
 Snapshots are immutable once built: an update makes a new snapshot from the old one,
 re-embedding only the articles that changed, so a reader never sees a half-applied change.
@@ -15,11 +16,11 @@ import numpy as np
 
 from corpus import Article
 from index.chunking import Passage, chunk_article, make_splitter
-from index.embedding import Embedder
+from index.embedding import Embedder, TokenEmbedder, TokenProjection
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, file_sha256
 from index.sentences import sentence_spans
-from index.store import read_store, write_store
+from index.store import SentenceRow, read_store, write_store
 from index.vectors import VectorIndex
 
 STORE_FILE = "store.sqlite"
@@ -31,10 +32,12 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class SentenceTable:
-    """The sentences of one article: spans into its text and their vectors (one row each)."""
+    """The sentences of one article: spans into its text, their vectors (one row each) and
+    their reader token vectors (one array each, empty when the index has no reader)."""
 
     spans: np.ndarray
     vectors: np.ndarray
+    tokens: tuple[np.ndarray, ...]
 
     def within(self, start: int, end: int) -> np.ndarray:
         """Row numbers of the sentences that lie mostly inside [start, end)."""
@@ -58,6 +61,7 @@ class Snapshot:
     vectors: VectorIndex
     lexical: LexicalIndex
     sentences: dict[str, SentenceTable]
+    titles: dict[str, np.ndarray]  # reader token vectors of each article's title
 
     def updated(
         self,
@@ -65,6 +69,7 @@ class Snapshot:
         add: Iterable[Article] = (),
         remove: Iterable[str] = (),
         progress: Progress | None = None,
+        reader: TokenProjection | None = None,
     ) -> "Snapshot":
         """A new snapshot with `remove`d doc_ids gone and `add`ed articles added or replaced."""
         removed = set(remove)
@@ -76,6 +81,7 @@ class Snapshot:
             add=list(add),
             base=self,
             progress=progress,
+            reader=reader,
         )
 
     def save(self, folder: Path) -> None:
@@ -86,10 +92,11 @@ class Snapshot:
             self.articles.values(),
             self.passages.values(),
             (
-                (doc_id, int(s), int(e), table.vectors[row])
+                (doc_id, int(s), int(e), table.vectors[row], table.tokens[row])
                 for doc_id, table in self.sentences.items()
                 for row, (s, e) in enumerate(table.spans)
             ),
+            self.titles.items(),
         )
         self.vectors.save(folder / VECTORS_FILE)
         self.lexical.save(folder / LEXICAL_DIR)
@@ -100,7 +107,9 @@ class Snapshot:
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> "Snapshot":
         """Read a snapshot whose manifest has been checked; verify its counts."""
-        articles, passages, sentence_rows = read_store(folder / STORE_FILE, manifest.dimension)
+        articles, passages, sentence_rows, titles = read_store(
+            folder / STORE_FILE, manifest.dimension, manifest.reader_dimension
+        )
         vectors = VectorIndex.load(folder / VECTORS_FILE)
         lexical = LexicalIndex.load(folder / LEXICAL_DIR)
         counts = {
@@ -122,6 +131,7 @@ class Snapshot:
             vectors,
             lexical,
             _sentence_tables(sentence_rows, manifest.dimension),
+            titles,
         )
 
 
@@ -133,10 +143,16 @@ def build_snapshot(
     add: list[Article],
     base: Snapshot | None = None,
     progress: Progress | None = None,
+    reader: TokenProjection | None = None,
 ) -> Snapshot:
-    """Build a snapshot of `keep` + `add`, reusing `base`'s vectors for unchanged articles."""
+    """Build a snapshot of `keep` + `add`, reusing `base`'s vectors for unchanged articles.
+    With a `reader` (and an embedder that gives token vectors), every sentence and title
+    also gets its token vectors in the reader's space."""
     articles = dict(keep) | {article.doc_id: article for article in add}
-    reusable = _reusable(base, articles, embedder.model_id, chunk_size, chunk_overlap)
+    if not hasattr(embedder, "embed_passages_with_tokens"):
+        reader = None
+    reader_id = reader.id if reader else None
+    reusable = _reusable(base, articles, embedder.model_id, chunk_size, chunk_overlap, reader_id)
     splitter = make_splitter(chunk_size, chunk_overlap)
     fresh = [a for doc_id, a in sorted(articles.items()) if doc_id not in reusable]
 
@@ -145,6 +161,7 @@ def build_snapshot(
     )
     vectors = _clone_vectors(base, embedder.dimension, keep_ids=set(passages))
     sentences = {doc_id: base.sentences[doc_id] for doc_id in reusable} if base else {}
+    titles = {doc_id: base.titles[doc_id] for doc_id in reusable} if base else {}
 
     new_passages = [p for article in fresh for p in chunk_article(article, splitter)]
     new_spans = {a.doc_id: sentence_spans(a.text) for a in fresh}
@@ -156,7 +173,17 @@ def build_snapshot(
         )
     show = progress is not None
     passage_vectors = embedder.embed_passages([p.text for p in new_passages], progress=show)
-    sentence_vectors = embedder.embed_passages(sentence_texts, progress=show)
+    if reader is not None:
+        token_embedder: TokenEmbedder = embedder  # type: ignore[assignment]
+        titled = sentence_texts + [a.title for a in fresh]
+        sentence_vectors, raw = token_embedder.embed_passages_with_tokens(titled, progress=show)
+        sentence_vectors = sentence_vectors[: len(sentence_texts)]
+        sentence_tokens = [reader.project(t) for t in raw]
+        titles |= {a.doc_id: sentence_tokens[len(sentence_texts) + i] for i, a in enumerate(fresh)}
+    else:
+        sentence_vectors = embedder.embed_passages(sentence_texts, progress=show)
+        sentence_tokens = [_NO_TOKENS] * len(sentence_texts)
+        titles |= {a.doc_id: _NO_TOKENS for a in fresh}
 
     if new_passages:
         vectors.add(np.array([p.vector_id for p in new_passages]), passage_vectors)
@@ -164,7 +191,9 @@ def build_snapshot(
     row = 0
     for doc_id, spans in new_spans.items():
         sentences[doc_id] = SentenceTable(
-            np.array(spans, dtype=np.int64).reshape(-1, 2), sentence_vectors[row : row + len(spans)]
+            np.array(spans, dtype=np.int64).reshape(-1, 2),
+            sentence_vectors[row : row + len(spans)],
+            tuple(sentence_tokens[row : row + len(spans)]),
         )
         row += len(spans)
 
@@ -180,8 +209,10 @@ def build_snapshot(
         sentences=sum(len(t.spans) for t in sentences.values()),
         corpus_fingerprint=corpus_fingerprint(articles.values()),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        reader=reader_id,
+        reader_dimension=reader.dimension if reader else 0,
     )
-    return Snapshot(manifest, articles, passages, vectors, lexical, sentences)
+    return Snapshot(manifest, articles, passages, vectors, lexical, sentences, titles)
 
 
 def corpus_fingerprint(articles: Iterable[Article]) -> str:
@@ -194,18 +225,18 @@ def corpus_fingerprint(articles: Iterable[Article]) -> str:
 
 
 def _reusable(
-    base: Snapshot | None, articles: dict[str, Article], model: str, size: int, overlap: int
+    base: Snapshot | None,
+    articles: dict[str, Article],
+    model: str,
+    size: int,
+    overlap: int,
+    reader: str | None,
 ) -> set[str]:
     """doc_ids whose passages and vectors in `base` are still valid."""
-    if base is None or (
-        base.manifest.model,
-        base.manifest.chunk_size,
-        base.manifest.chunk_overlap,
-    ) != (
-        model,
-        size,
-        overlap,
-    ):
+    if base is None:
+        return set()
+    m = base.manifest
+    if (m.model, m.chunk_size, m.chunk_overlap, m.reader) != (model, size, overlap, reader):
         return set()
     return {
         d for d, a in articles.items() if d in base.articles and base.articles[d].text == a.text
@@ -220,16 +251,18 @@ def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) ->
     return clone
 
 
-def _sentence_tables(
-    rows: list[tuple[str, int, int, np.ndarray]], dimension: int
-) -> dict[str, SentenceTable]:
-    grouped: dict[str, list[tuple[int, int, np.ndarray]]] = {}
-    for doc_id, start, end, vector in rows:
-        grouped.setdefault(doc_id, []).append((start, end, vector))
+def _sentence_tables(rows: list[SentenceRow], dimension: int) -> dict[str, SentenceTable]:
+    grouped: dict[str, list[SentenceRow]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
     return {
         doc_id: SentenceTable(
-            np.array([(s, e) for s, e, _ in items], dtype=np.int64).reshape(-1, 2),
-            np.vstack([v for _, _, v in items]).astype(np.float32).reshape(-1, dimension),
+            np.array([(s, e) for _, s, e, _, _ in items], dtype=np.int64).reshape(-1, 2),
+            np.vstack([v for _, _, _, v, _ in items]).astype(np.float32).reshape(-1, dimension),
+            tuple(t for *_, t in items),
         )
         for doc_id, items in grouped.items()
     }
+
+
+_NO_TOKENS = np.zeros((0, 0), dtype=np.float16)

@@ -1,4 +1,4 @@
-"""The metadata store: articles, passages and sentence vectors in SQLite."""
+"""The metadata store: articles, passages, sentence vectors and reader tokens in SQLite."""
 
 import sqlite3
 from collections.abc import Iterable
@@ -23,16 +23,23 @@ CREATE TABLE passages (
 );
 CREATE TABLE sentences (
     doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (doc_id, start)
+    "end" INTEGER NOT NULL, vector BLOB NOT NULL, tokens BLOB NOT NULL,
+    PRIMARY KEY (doc_id, start)
+);
+CREATE TABLE titles (
+    doc_id TEXT PRIMARY KEY REFERENCES articles(doc_id), tokens BLOB NOT NULL
 );
 """
+
+SentenceRow = tuple[str, int, int, np.ndarray, np.ndarray]
 
 
 def write_store(
     path: Path,
     articles: Iterable[Article],
     passages: Iterable[Passage],
-    sentences: Iterable[tuple[str, int, int, np.ndarray]],
+    sentences: Iterable[SentenceRow],
+    titles: Iterable[tuple[str, np.ndarray]],
 ) -> None:
     """Create a new database at `path` holding everything given."""
     with closing(sqlite3.connect(path)) as db, db:
@@ -58,17 +65,21 @@ def write_store(
             ((p.vector_id, p.passage_id, p.doc_id, p.start, p.end, p.text) for p in passages),
         )
         db.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
             (
-                (doc, start, end, vector.astype(np.float32).tobytes())
-                for doc, start, end, vector in sentences
+                (doc, start, end, vector.astype(np.float32).tobytes(), _tokens_blob(tokens))
+                for doc, start, end, vector, tokens in sentences
             ),
+        )
+        db.executemany(
+            "INSERT INTO titles VALUES (?, ?)",
+            ((doc, _tokens_blob(tokens)) for doc, tokens in titles),
         )
 
 
 def read_store(
-    path: Path, dimension: int
-) -> tuple[list[Article], list[Passage], list[tuple[str, int, int, np.ndarray]]]:
+    path: Path, dimension: int, token_dimension: int
+) -> tuple[list[Article], list[Passage], list[SentenceRow], dict[str, np.ndarray]]:
     """Everything in the database at `path` (opened read-only)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         articles = [
@@ -93,12 +104,16 @@ def read_store(
             )
         ]
         sentences = [
-            (doc_id, start, end, _vector(blob, dimension))
-            for doc_id, start, end, blob in db.execute(
+            (doc_id, start, end, _vector(blob, dimension), _tokens(tokens, token_dimension))
+            for doc_id, start, end, blob, tokens in db.execute(
                 "SELECT * FROM sentences ORDER BY doc_id, start"
             )
         ]
-    return articles, passages, sentences
+        titles = {
+            doc_id: _tokens(tokens, token_dimension)
+            for doc_id, tokens in db.execute("SELECT * FROM titles")
+        }
+    return articles, passages, sentences, titles
 
 
 def _vector(blob: bytes, dimension: int) -> np.ndarray:
@@ -106,3 +121,19 @@ def _vector(blob: bytes, dimension: int) -> np.ndarray:
     if vector.shape != (dimension,):
         raise ValueError(f"a sentence vector has {vector.size} values, expected {dimension}")
     return vector
+
+
+def _tokens_blob(tokens: np.ndarray) -> bytes:
+    return tokens.astype(np.float16).tobytes()
+
+
+def _tokens(blob: bytes, dimension: int) -> np.ndarray:
+    """Reader token vectors (float16, `dimension` columns; none without a reader)."""
+    tokens = np.frombuffer(blob, dtype=np.float16)
+    if dimension == 0:
+        if tokens.size:
+            raise ValueError("reader tokens stored in an index built without a reader")
+        return tokens.reshape(0, 0)
+    if tokens.size % dimension:
+        raise ValueError(f"reader tokens of {tokens.size} values do not fit {dimension} columns")
+    return tokens.reshape(-1, dimension)

@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from corpus.clean import normalise_typography
-from index.analysis import analyse_cached
-from index.embedding import Embedder
+from index.answer_types import asked
+from index.embedding import Embedder, TokenEmbedder
 from index.search import Filters, FusionWeights, Hit, Mode, Searcher
 from index.snapshot import Snapshot
+from service.candidates import Question
+from service.reader import Reader
+from service.reading import AnswerTuning, Pick, pick_by_formula, pick_by_reader
 
 MAX_K = 50
 
@@ -60,27 +63,6 @@ class Answer:
     took_ms: float
 
 
-@dataclass(frozen=True)
-class AnswerTuning:
-    """How the answer sentence is chosen and when the evidence counts as too weak.
-
-    Each sentence of the `passages_read` best passages scores
-    `cosine(query, sentence) + term_weight * (IDF-weighted share of query terms it contains)
-    - rank_penalty * (passage rank - 1)`, minus `question_penalty` if it is itself a question.
-    The answer's confidence is the best score plus `known_weight * (IDF-weighted share of
-    query terms found anywhere in the corpus)`; below `threshold` the answer is withheld.
-    Calibrated on eval/questions.jsonl (see eval/README.md).
-    """
-
-    passages_read: int = 3
-    term_weight: float = 0.30
-    rank_penalty: float = 0.0
-    heading_penalty: float = 0.05
-    known_weight: float = 0.10
-    min_sentence_chars: int = 25
-    threshold: float = 0.81
-
-
 class QuestionAnswerer:
     """Answers questions from the live snapshot; `swap` replaces it atomically."""
 
@@ -92,10 +74,12 @@ class QuestionAnswerer:
         tuning: AnswerTuning = AnswerTuning(),
         max_query_chars: int = 1000,
         generation: Path | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.embedder = embedder
         self.fusion = fusion
         self.tuning = tuning
+        self.reader = reader
         self.max_query_chars = max_query_chars
         self._served = (Searcher(snapshot, embedder, fusion), generation)
 
@@ -120,26 +104,58 @@ class QuestionAnswerer:
         started = time.perf_counter()
         question = self._checked(query, k)
         searcher = self._served[0]
-        vector = self.embedder.embed_query(question)
+        reader = self._reader_for(searcher.snapshot)
+        tokens = None
+        if reader is not None:
+            token_embedder: TokenEmbedder = self.embedder  # type: ignore[assignment]
+            vector, tokens = token_embedder.embed_query_tokens(question)
+        else:
+            vector = self.embedder.embed_query(question)
         hits = searcher.search(question, k, mode, filters, query_vector=vector)
         passages = [
             CitedPassage(
                 rank,
                 round(hit.score, 4),
                 hit.passage.text,
-                self._cite(searcher, hit, hit.passage.start, hit.passage.end),
+                self._cite(searcher, hit.passage.doc_id, hit.passage.start, hit.passage.end),
             )
             for rank, hit in enumerate(hits, start=1)
         ]
-        sentence = self._best_sentence(searcher, question, vector, hits)
-        no_answer = sentence is None or sentence.confidence < self.tuning.threshold
+        pick = self._pick(searcher, question, vector, tokens, hits)
+        answer = None
+        if pick is not None and pick.answered:
+            c = pick.candidate
+            answer = AnswerSentence(
+                c.text, self._cite(searcher, c.doc_id, c.start, c.end), round(pick.confidence, 4)
+            )
         return Answer(
             query=query,
-            no_answer=no_answer,
-            answer=None if no_answer else sentence,
+            no_answer=answer is None,
+            answer=answer,
             passages=passages,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def _reader_for(self, snapshot: Snapshot) -> Reader | None:
+        """The reader, if the snapshot holds its token vectors."""
+        if self.reader is not None and snapshot.manifest.reader == self.reader.id:
+            return self.reader
+        return None
+
+    def _pick(
+        self,
+        searcher: Searcher,
+        text: str,
+        vector: np.ndarray,
+        tokens: np.ndarray | None,
+        hits: list[Hit],
+    ) -> Pick | None:
+        question = Question(text, vector, searcher.term_weights(text), asked(text))
+        if tokens is not None and self.reader is not None:
+            return pick_by_reader(
+                searcher, question, tokens, hits, self.reader, self.tuning.min_sentence_chars
+            )
+        return pick_by_formula(searcher, question, hits, self.tuning)
 
     def _checked(self, query: str, k: int) -> str:
         question = normalise_typography(query).strip()
@@ -151,43 +167,9 @@ class QuestionAnswerer:
             raise QueryError(f"k must be between 1 and {MAX_K}")
         return question
 
-    def _best_sentence(
-        self, searcher: Searcher, question: str, vector: np.ndarray, hits: list[Hit]
-    ) -> AnswerSentence | None:
-        tuning = self.tuning
-        weights = searcher.term_weights(question)
-        total = sum(weights.values()) or 1.0
-        best: tuple[float, Hit, int, int] | None = None
-        for rank, hit in enumerate(hits[: tuning.passages_read]):
-            table = searcher.snapshot.sentences[hit.passage.doc_id]
-            text = searcher.snapshot.articles[hit.passage.doc_id].text
-            rows = table.within(hit.passage.start, hit.passage.end)
-            for row, cosine in zip(rows, table.vectors[rows] @ vector, strict=True):
-                start, end = (int(x) for x in table.spans[row])
-                sentence = text[start:end]
-                if end - start < tuning.min_sentence_chars:
-                    continue
-                shared = sum(weights[t] for t in set(analyse_cached(sentence)) & weights.keys())
-                score = (
-                    float(cosine)
-                    + tuning.term_weight * shared / total
-                    - tuning.rank_penalty * rank
-                    - tuning.heading_penalty * _is_heading(sentence)
-                )
-                if best is None or score > best[0]:
-                    best = (score, hit, start, end)
-        if best is None:
-            return None
-        score, hit, start, end = best
-        confidence = score + tuning.known_weight * searcher.known_share(weights)
-        text = searcher.snapshot.articles[hit.passage.doc_id].text
-        return AnswerSentence(
-            text[start:end], self._cite(searcher, hit, start, end), round(confidence, 4)
-        )
-
     @staticmethod
-    def _cite(searcher: Searcher, hit: Hit, start: int, end: int) -> Citation:
-        article = searcher.snapshot.articles[hit.passage.doc_id]
+    def _cite(searcher: Searcher, doc_id: str, start: int, end: int) -> Citation:
+        article = searcher.snapshot.articles[doc_id]
         return Citation(
             article.doc_id,
             article.title,
@@ -197,8 +179,3 @@ class QuestionAnswerer:
             start,
             end,
         )
-
-
-def _is_heading(sentence: str) -> bool:
-    """Questions and lines without closing punctuation (titles, headings) state nothing."""
-    return sentence.endswith("?") or not sentence.rstrip('»"”) ').endswith((".", "!", "…", ":"))

@@ -57,6 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default DEPECHE_PORT or 8000)")
     serve.set_defaults(run=_serve)
 
+    train = commands.add_parser(
+        "train-reader",
+        help="retrain the answer reader from corpus/training (seeded; about 15 min on 2 cores)",
+    )
+    train.add_argument(
+        "--out", type=Path, help="where to write the weights (default: service/models)"
+    )
+    train.set_defaults(run=_train_reader)
+
     evaluate = commands.add_parser(
         "eval", help="score the gold questions (options: `depeche eval --help`)", add_help=False
     )
@@ -123,6 +132,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     uvicorn.run(
         app, host=args.host or settings.host, port=args.port or settings.port, access_log=False
     )
+    return 0
+
+
+def _train_reader(args: argparse.Namespace, settings: Settings) -> int:
+    from service.reader import MODELS_DIR
+    from service.reader_training import run
+    from service.runtime import load_embedder, say
+
+    embedder = load_embedder(settings)
+    if not hasattr(embedder, "embed_query_tokens"):
+        print("depeche: the reader needs a sentence-transformers model", file=sys.stderr)
+        return 2
+    card = run(embedder, args.out or MODELS_DIR, log=say)  # type: ignore[arg-type]
+    say(f"Reader {card['id']} written; no-answer threshold {card['threshold']}")
     return 0
 
 

@@ -15,6 +15,7 @@ from index.embedding import Embedder
 from index.manifest import IndexCorruptError
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
+from service.reader import Reader
 
 
 class UnknownDocumentError(KeyError):
@@ -43,8 +44,10 @@ class Library:
         embedder: Embedder,
         degraded: str | None = None,
         lock_timeout: float = 30.0,
+        reader: Reader | None = None,
     ) -> None:
         self.directory = directory
+        self.reader = reader
         self.answerer = answerer
         self.embedder = embedder
         self.degraded = degraded
@@ -66,7 +69,11 @@ class Library:
             if not changed:
                 return Change([], [], unchanged, [], None, len(base.passages))
             return self._publish(
-                base.updated(self.embedder, add=changed), added, replaced, unchanged, []
+                base.updated(self.embedder, add=changed, reader=self.reader),
+                added,
+                replaced,
+                unchanged,
+                [],
             )
 
     def delete(self, doc_id: str) -> Change:
@@ -75,7 +82,13 @@ class Library:
             base = self._latest()
             if doc_id not in base.articles:
                 raise UnknownDocumentError(doc_id)
-            return self._publish(base.updated(self.embedder, remove=[doc_id]), [], [], [], [doc_id])
+            return self._publish(
+                base.updated(self.embedder, remove=[doc_id], reader=self.reader),
+                [],
+                [],
+                [],
+                [doc_id],
+            )
 
     def rebuild(self) -> Change:
         """Re-chunk and re-embed every article from scratch."""
@@ -83,7 +96,12 @@ class Library:
             base = self._latest()
             m = base.manifest
             fresh = build_snapshot(
-                self.embedder, m.chunk_size, m.chunk_overlap, {}, list(base.articles.values())
+                self.embedder,
+                m.chunk_size,
+                m.chunk_overlap,
+                {},
+                list(base.articles.values()),
+                reader=self.reader,
             )
             return self._publish(fresh, [], sorted(base.articles), [], [])
 

@@ -7,11 +7,14 @@ from pathlib import Path
 
 from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
+from index.e5_model import E5_MODEL_NAME
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
-from service.answering import AnswerTuning, QuestionAnswerer
+from service.answering import QuestionAnswerer
 from service.library import Library
+from service.reader import Reader
+from service.reading import AnswerTuning
 from service.settings import Settings
 
 
@@ -24,6 +27,13 @@ def load_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(
         settings.model, settings.cache_dir, threads=settings.torch_threads
     )
+
+
+def load_reader(settings: Settings) -> Reader | None:
+    """The shipped reader, unless disabled; it fits only the default embedding model."""
+    if not settings.reader or settings.model != E5_MODEL_NAME:
+        return None
+    return Reader.load()
 
 
 def build_index(
@@ -51,6 +61,7 @@ def build_index(
             add=articles,
             base=previous,
             progress=say if progress else None,
+            reader=load_reader(settings),
         )
         folder = directory.publish(snapshot)
     if progress:
@@ -66,11 +77,15 @@ def make_answerer(
         snapshot,
         embedder,
         FusionWeights(
-            settings.dense_weight, settings.sentence_weight, settings.lexical_weight, settings.rrf_k
+            dense=settings.dense_weight,
+            sentence=settings.sentence_weight,
+            lexical=settings.lexical_weight,
+            k=settings.rrf_k,
         ),
         AnswerTuning(threshold=settings.no_answer_threshold),
         settings.max_query_chars,
         generation,
+        load_reader(settings),
     )
 
 
@@ -103,7 +118,8 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
         say(f"Degraded: {degraded}")
     served = None if degraded else directory.current()
     answerer = make_answerer(settings, snapshot, embedder, served)
-    return Service(answerer, Library(directory, answerer, embedder, degraded))
+    library = Library(directory, answerer, embedder, degraded, reader=answerer.reader)
+    return Service(answerer, library)
 
 
 def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:

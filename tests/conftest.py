@@ -43,7 +43,14 @@ def real_embedder() -> Embedder:
 @pytest.fixture(scope="session")
 def real_snapshot(real_embedder: Embedder, articles: list[Article]) -> Snapshot:
     """The built-in corpus indexed with the real model (built once per test session)."""
+    from service.runtime import load_reader
+
     settings = Settings()
     return build_snapshot(
-        real_embedder, settings.chunk_size, settings.chunk_overlap, keep={}, add=articles
+        real_embedder,
+        settings.chunk_size,
+        settings.chunk_overlap,
+        keep={},
+        add=articles,
+        reader=load_reader(settings),
     )

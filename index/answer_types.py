@@ -1,0 +1,91 @@
+"""Answer types: does a question ask for a date or a number, and does a sentence hold one?
+
+Regular expressions over accent-folded lowercase text, in French and English. A value that
+the question already contains (« le 17 novembre » in « qui dirigeait le 17 novembre ? »)
+does not count as an answer in the sentence.
+"""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from index.analysis import fold_accents
+
+
+class AnswerType(StrEnum):
+    DATE = "date"
+    NUMBER = "number"
+
+
+_ASKS = {
+    AnswerType.DATE: re.compile(
+        r"\b(?:quand|quel jour|quelle date|quelle annee|en quelle|a quelle (?:heure|date|epoque)"
+        r"|depuis quand|jusqu'a quand|when|what (?:day|date|time|year)|which (?:day|date|year)"
+        r"|at what time|how long ago)\b"
+    ),
+    AnswerType.NUMBER: re.compile(
+        r"\b(?:combien|quel (?:montant|nombre|prix|chiffre|pourcentage|taux|age|bilan|cout)"
+        r"|quelle (?:somme|part|proportion|hauteur|duree|superficie|surface|valeur)"
+        r"|a combien|how (?:many|much|long|old|far)|what (?:share|percentage|proportion|amount"
+        r"|number|price|sum|fraction)|which (?:share|percentage|amount))\b"
+    ),
+}
+
+_MONTHS = (
+    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    "|january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_WEEKDAYS = (
+    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    "|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
+_NUMBER_WORDS = (
+    "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize"
+    "|vingt|trente|quarante|cinquante|soixante|cent|cents|mille|million|millions|milliard"
+    "|milliards|dizaine|dizaines|centaine|centaines|moitie|tiers|quart"
+)
+_HOLDS = {
+    AnswerType.DATE: re.compile(
+        rf"\b(?:\d{{1,2}}(?:er)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS}) \d{{4}}|(?:{_WEEKDAYS})"
+        r"|(?:19|20)\d\d|la veille|le lendemain|\d{1,2} ?h(?: ?\d\d)?|midi|minuit"
+        r"|hier|aujourd'hui|avant-hier)\b"
+    ),
+    AnswerType.NUMBER: re.compile(rf"\d+(?:[ ,.]\d+)*(?: ?%)?|\b(?:{_NUMBER_WORDS})\b"),
+}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question asks for, and the values it already names (not answers)."""
+
+    types: frozenset[AnswerType]
+    given: frozenset[str]
+
+
+def _fold(text: str) -> str:
+    return fold_accents(text.lower().replace("’", "'"))
+
+
+def asked(question: str) -> Asked:
+    """The answer types `question` asks for."""
+    folded = _fold(question)
+    types = frozenset(t for t, pattern in _ASKS.items() if pattern.search(folded))
+    given = frozenset(m.group() for p in _HOLDS.values() for m in p.finditer(folded))
+    return Asked(types, given)
+
+
+@lru_cache(maxsize=65536)
+def _values(sentence: str) -> dict[AnswerType, frozenset[str]]:
+    folded = _fold(sentence)
+    return {t: frozenset(m.group() for m in p.finditer(folded)) for t, p in _HOLDS.items()}
+
+
+def holds(sentence: str, kind: AnswerType, question: Asked) -> bool:
+    """Whether `sentence` holds a value of `kind` that the question does not already name."""
+    return bool(_values(sentence)[kind] - question.given)
+
+
+def answers_type(sentence: str, question: Asked) -> bool:
+    """Whether `sentence` holds a new value of every type the question asks for."""
+    return bool(question.types) and all(holds(sentence, t, question) for t in question.types)

@@ -1,0 +1,77 @@
+"""Candidate answer sentences: the sentences of the best passages, with what is known of each
+before any reading (its cosine to the question, the question terms it shares, its place)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.analysis import analyse_cached
+from index.answer_types import AnswerType, Asked, answers_type, holds
+from index.search import Hit, Searcher
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence `article.text[start:end]` of the passage ranked `passage_rank` (0-based)."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    row: int  # the sentence's row in its article's sentence table
+    passage_rank: int
+    cosine: float
+    shared: float  # IDF-weighted share of the question's terms found in the sentence
+    heading: bool
+    typed: bool  # holds a new value of each type the question asks for (date, number)
+    has_date: bool
+    has_number: bool
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the reader sees it: text, vector, term weights and asked types."""
+
+    text: str
+    vector: np.ndarray
+    weights: dict[str, float]
+    asked: Asked
+
+
+def candidates(
+    searcher: Searcher, question: Question, hits: list[Hit], passages: int, min_chars: int
+) -> list[Candidate]:
+    """The sentences of the first `passages` hits, each once, at least `min_chars` long."""
+    total = sum(question.weights.values()) or 1.0
+    found: dict[tuple[str, int], Candidate] = {}
+    for rank, hit in enumerate(hits[:passages]):
+        doc_id = hit.passage.doc_id
+        table = searcher.snapshot.sentences[doc_id]
+        text = searcher.snapshot.articles[doc_id].text
+        rows = table.within(hit.passage.start, hit.passage.end)
+        for row, cosine in zip(rows, table.vectors[rows] @ question.vector, strict=True):
+            start, end = (int(x) for x in table.spans[row])
+            if end - start < min_chars or (doc_id, start) in found:
+                continue
+            sentence = text[start:end]
+            terms = set(analyse_cached(sentence)) & question.weights.keys()
+            found[doc_id, start] = Candidate(
+                doc_id=doc_id,
+                start=start,
+                end=end,
+                text=sentence,
+                row=int(row),
+                passage_rank=rank,
+                cosine=float(cosine),
+                shared=sum(question.weights[t] for t in terms) / total,
+                heading=is_heading(sentence),
+                typed=answers_type(sentence, question.asked),
+                has_date=holds(sentence, AnswerType.DATE, question.asked),
+                has_number=holds(sentence, AnswerType.NUMBER, question.asked),
+            )
+    return list(found.values())
+
+
+def is_heading(sentence: str) -> bool:
+    """Questions and lines without closing punctuation (titles, headings) state nothing."""
+    return sentence.endswith("?") or not sentence.rstrip('»"”) ').endswith((".", "!", "…", ":"))

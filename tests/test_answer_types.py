@@ -1,0 +1,50 @@
+"""Answer types: what a question asks for, and which sentences hold a new value of it."""
+
+import pytest
+
+from index.answer_types import AnswerType, answers_type, asked, holds
+
+
+@pytest.mark.parametrize(
+    ("question", "types"),
+    [
+        ("quel jour Altman a-t-il été licencié ?", {AnswerType.DATE}),
+        ("Quand la grève a-t-elle commencé", {AnswerType.DATE}),
+        ("When was the CEO fired?", {AnswerType.DATE}),
+        ("Combien d'employés ont signé ?", {AnswerType.NUMBER}),
+        ("how many people were evacuated", {AnswerType.NUMBER}),
+        ("Quelle part du capital détient le fonds ?", {AnswerType.NUMBER}),
+        ("qui a remplacé Mira Murati ?", set()),
+    ],
+)
+def test_what_a_question_asks_for(question: str, types: set[AnswerType]) -> None:
+    assert asked(question).types == types
+
+
+def test_a_value_the_question_names_is_not_an_answer() -> None:
+    question = asked("Qui dirigeait l'entreprise le 17 novembre ?")
+    assert not holds("Le 17 novembre, Mira Murati devient PDG.", AnswerType.DATE, question)
+    assert holds("Le 19 novembre, Emmett Shear la remplace.", AnswerType.DATE, question)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Le conseil ne compte plus que trois membres.", True),
+        ("Plus de 700 salariés ont signé la lettre.", True),
+        ("La participation atteint 95 %.", True),
+        ("Les salariés ont signé une lettre ouverte.", False),
+    ],
+)
+def test_numbers_in_words_and_figures(sentence: str, expected: bool) -> None:
+    assert answers_type(sentence, asked("Combien de personnes ?")) is expected
+
+
+def test_dates_relative_and_absolute() -> None:
+    question = asked("quand a-t-il été renvoyé ?")
+    for sentence in (
+        "Il a été renvoyé le vendredi 17 novembre 2023.",
+        "Il a été renvoyé la veille.",
+    ):
+        assert answers_type(sentence, question)
+    assert not answers_type("Il a été renvoyé sans préavis.", question)

@@ -1,0 +1,89 @@
+"""The reader: NumPy inference equals the torch network it was trained as; labels and
+calibration on small hand-made cases."""
+
+import numpy as np
+
+from corpus.training import Evidence, TrainingQuestion
+from index.answer_types import asked
+from service import reader_training as rt
+from service.candidates import Candidate, Question
+from service.reader import Reader, Reading
+
+
+def candidate(start: int, end: int, rank: int = 0, doc_id: str = "d") -> Candidate:
+    return Candidate(
+        doc_id, start, end, "x" * (end - start), 1, rank, 0.8, 0.3, False, True, True, False
+    )
+
+
+def test_numpy_reader_scores_like_the_trained_network() -> None:
+    rng = np.random.default_rng(0)
+    table = rt.TokenTable()
+    rows = [table.row("passage", f"text {i}") for i in range(6)]
+    query = table.row("query", "question")
+    table.rows += [
+        rng.normal(size=(rng.integers(10, 16), 384)).astype(np.float32) for _ in range(7)
+    ]
+    raw = list(table.rows)
+    found = [candidate(0, 40), candidate(50, 90, rank=1), candidate(100, 130, rank=2)]
+    question = Question("Quand ?", np.zeros(384, np.float32), {}, asked("Quand ?"))
+    from service.reader import scalar_features
+
+    example = rt.Example(
+        TrainingQuestion("t", "Quand ?", "fr", "date", ()),
+        query,
+        found,
+        [True, False, False],
+        rows[:3],
+        [(0, rows[3]), (rows[0], rows[4]), (rows[1], 0)],
+        [rows[5]] * 3,
+        np.vstack([scalar_features(c, question) for c in found]),
+    )
+    basis = table.reduce()
+    net = rt.ReaderNet(rt.BASIS, seed=1)
+    expected = rt.predict(net, [example], table)[0]
+
+    reader = Reader(net.numpy_weights(basis), {"id": "test", "threshold": 0.5, "passages_read": 3})
+    readings = [
+        Reading(
+            reader.project(raw[example.sentence[i]]),
+            reader.project(np.vstack([raw[r] for r in example.neighbours[i] if r])),
+            reader.project(raw[example.title[i]]),
+        )
+        for i in range(3)
+    ]
+    got = reader.score(question, raw[query], found, readings)
+    assert got.shape == (3,)
+    assert np.allclose(got, expected, atol=2e-2), (got, expected)  # float16 token storage
+
+
+def test_a_candidate_answers_when_it_mostly_covers_an_answer_sentence() -> None:
+    item = TrainingQuestion("t", "q", "fr", "person", (Evidence("d", 100, 200, "x"),))
+    assert rt.answers(candidate(100, 200), item)
+    assert rt.answers(candidate(90, 190), item)
+    assert not rt.answers(candidate(180, 260), item)
+    assert not rt.answers(candidate(100, 200, doc_id="other"), item)
+
+
+def test_calibration_withholds_the_weak_best_scores() -> None:
+    def example(answerable: bool) -> rt.Example:
+        evidence = (Evidence("d", 0, 10, "x"),) if answerable else ()
+        item = TrainingQuestion("t", "q", "fr", "x", evidence)
+        return rt.Example(
+            item,
+            0,
+            [candidate(0, 10)],
+            [answerable],
+            [0],
+            [(0, 0)],
+            [0],
+            np.zeros((1, 10), np.float32),
+        )
+
+    examples = [example(True)] * 5 + [example(False)] * 5
+    scores = [np.array([s]) for s in (3.0, 2.5, 2.0, 1.5, -0.5, -1.0, -2.0, -2.5, 0.0, 2.2)]
+    threshold = rt.calibrate(examples, scores)
+    best = [1 / (1 + np.exp(-s[0])) for s in scores]
+    assert all(b >= threshold for b in best[:5])  # no answerable question withheld
+    # withholding the 0.0 one too would cost the answerable -0.5 one: three times worse
+    assert [b < threshold for b in best[5:]] == [True, True, True, False, False]
