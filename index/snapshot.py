@@ -7,8 +7,8 @@ re-embedding only the articles that changed, so a reader never sees a half-appli
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +16,11 @@ import numpy as np
 from corpus import Article
 from index.chunking import Passage, chunk_article, make_splitter
 from index.embedding import Embedder
+from index.event_dates import Dates, event_dates
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, file_sha256
 from index.sentences import sentence_spans
-from index.store import read_store, write_store
+from index.store import SentenceRow, read_store, write_store
 from index.vectors import VectorIndex
 
 STORE_FILE = "store.sqlite"
@@ -31,10 +32,16 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class SentenceTable:
-    """The sentences of one article: spans into its text and their vectors (one row each)."""
+    """The sentences of one article: spans into its text, their vectors and the dates of the
+    events they tell (one row each)."""
 
     spans: np.ndarray
     vectors: np.ndarray
+    event_dates: tuple[Dates, ...] = field(default=())
+
+    def dated(self, row: int) -> Dates:
+        """The event dates of sentence `row` (empty when it tells no dated event)."""
+        return self.event_dates[row] if row < len(self.event_dates) else ()
 
     def within(self, start: int, end: int) -> np.ndarray:
         """Row numbers of the sentences that lie mostly inside [start, end)."""
@@ -86,7 +93,7 @@ class Snapshot:
             self.articles.values(),
             self.passages.values(),
             (
-                (doc_id, int(s), int(e), table.vectors[row])
+                (doc_id, int(s), int(e), table.vectors[row], table.dated(row))
                 for doc_id, table in self.sentences.items()
                 for row, (s, e) in enumerate(table.spans)
             ),
@@ -167,6 +174,7 @@ def build_snapshot(
             np.array(spans, dtype=np.int64).reshape(-1, 2), sentence_vectors[row : row + len(spans)]
         )
         row += len(spans)
+    sentences = {doc_id: _with_event_dates(t, articles[doc_id]) for doc_id, t in sentences.items()}
 
     ordered = sorted(passages.values(), key=lambda p: (p.doc_id, p.start, p.end))
     lexical = LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered])
@@ -220,16 +228,22 @@ def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) ->
     return clone
 
 
-def _sentence_tables(
-    rows: list[tuple[str, int, int, np.ndarray]], dimension: int
-) -> dict[str, SentenceTable]:
-    grouped: dict[str, list[tuple[int, int, np.ndarray]]] = {}
-    for doc_id, start, end, vector in rows:
-        grouped.setdefault(doc_id, []).append((start, end, vector))
+def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
+    """`table` with the event dates of its sentences, computed afresh: they depend on the
+    publication date, which may change while the text (and so the vectors) stays."""
+    spans = [(int(s), int(e)) for s, e in table.spans]
+    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
+
+
+def _sentence_tables(rows: list[SentenceRow], dimension: int) -> dict[str, SentenceTable]:
+    grouped: dict[str, list[tuple[int, int, np.ndarray, tuple[date, ...]]]] = {}
+    for doc_id, start, end, vector, days in rows:
+        grouped.setdefault(doc_id, []).append((start, end, vector, days))
     return {
         doc_id: SentenceTable(
-            np.array([(s, e) for s, e, _ in items], dtype=np.int64).reshape(-1, 2),
-            np.vstack([v for _, _, v in items]).astype(np.float32).reshape(-1, dimension),
+            np.array([(s, e) for s, e, _, _ in items], dtype=np.int64).reshape(-1, 2),
+            np.vstack([v for _, _, v, _ in items]).astype(np.float32).reshape(-1, dimension),
+            tuple(days for _, _, _, days in items),
         )
         for doc_id, items in grouped.items()
     }

@@ -23,16 +23,20 @@ CREATE TABLE passages (
 );
 CREATE TABLE sentences (
     doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (doc_id, start)
+    "end" INTEGER NOT NULL, vector BLOB NOT NULL, event_dates TEXT NOT NULL,
+    PRIMARY KEY (doc_id, start)
 );
 """
+
+SentenceRow = tuple[str, int, int, np.ndarray, tuple[date, ...]]
+"""doc_id, start, end, vector, and the event dates (see index.event_dates)."""
 
 
 def write_store(
     path: Path,
     articles: Iterable[Article],
     passages: Iterable[Passage],
-    sentences: Iterable[tuple[str, int, int, np.ndarray]],
+    sentences: Iterable[SentenceRow],
 ) -> None:
     """Create a new database at `path` holding everything given."""
     with closing(sqlite3.connect(path)) as db, db:
@@ -58,17 +62,17 @@ def write_store(
             ((p.vector_id, p.passage_id, p.doc_id, p.start, p.end, p.text) for p in passages),
         )
         db.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
             (
-                (doc, start, end, vector.astype(np.float32).tobytes())
-                for doc, start, end, vector in sentences
+                (doc, start, end, vector.astype(np.float32).tobytes(), _dates_text(days))
+                for doc, start, end, vector, days in sentences
             ),
         )
 
 
 def read_store(
     path: Path, dimension: int
-) -> tuple[list[Article], list[Passage], list[tuple[str, int, int, np.ndarray]]]:
+) -> tuple[list[Article], list[Passage], list[SentenceRow]]:
     """Everything in the database at `path` (opened read-only)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         articles = [
@@ -93,8 +97,8 @@ def read_store(
             )
         ]
         sentences = [
-            (doc_id, start, end, _vector(blob, dimension))
-            for doc_id, start, end, blob in db.execute(
+            (doc_id, start, end, _vector(blob, dimension), _dates(days))
+            for doc_id, start, end, blob, days in db.execute(
                 "SELECT * FROM sentences ORDER BY doc_id, start"
             )
         ]
@@ -106,3 +110,12 @@ def _vector(blob: bytes, dimension: int) -> np.ndarray:
     if vector.shape != (dimension,):
         raise ValueError(f"a sentence vector has {vector.size} values, expected {dimension}")
     return vector
+
+
+def _dates_text(days: tuple[date, ...]) -> str:
+    """Event dates as stored: ISO dates separated by spaces ("" for none)."""
+    return " ".join(day.isoformat() for day in days)
+
+
+def _dates(text: str) -> tuple[date, ...]:
+    return tuple(date.fromisoformat(day) for day in text.split())
