@@ -102,6 +102,21 @@ def event_dates(text: str, spans: Sequence[tuple[int, int]], published: date | N
     return result
 
 
+def parse_day(expression: str, reference: date) -> date | None:
+    """A day written as YYYY-MM-DD or in French (« 20 novembre 2023 », « le 17/11/2023 »);
+    without a year, the latest such day on or before `reference`. None if it is not a day."""
+    expression = " ".join(expression.split())
+    try:
+        return date.fromisoformat(expression)
+    except ValueError:
+        pass
+    bare = re.sub(r"^le\s+", "", expression, flags=re.IGNORECASE)
+    match = _EXPRESSION.fullmatch(bare)
+    if match is None or match.lastgroup not in ("absolute", "numeric"):
+        return None
+    return _parse(bare.lower(), reference)
+
+
 def _resolve_all(sentence: str, published: date | None, reading: _Reading) -> Dates:
     """Dates of the expressions in `sentence`, each relative one anchored on the one before."""
     found: list[date] = []

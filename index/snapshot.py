@@ -66,6 +66,13 @@ class Snapshot:
     lexical: LexicalIndex
     sentences: dict[str, SentenceTable]
 
+    def event_dates_at(self, doc_id: str, start: int, end: int) -> Dates:
+        """The event dates of the sentence of `doc_id` that overlaps [start, end) the most."""
+        table = self.sentences.get(doc_id)
+        if table is None or not len(table.spans):
+            return ()
+        return table.dated(table.nearest(start, end))
+
     def updated(
         self,
         embedder: Embedder,

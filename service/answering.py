@@ -4,7 +4,7 @@ This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothin
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class AnswerSentence:
     text: str
     citation: Citation
     confidence: float
+    event_date: date | None = None  # the latest day of the events the sentence tells
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ class QuestionAnswerer:
             )
             for rank, hit in enumerate(hits, start=1)
         ]
-        sentence = self._best_sentence(searcher, question, vector, hits)
+        sentence = _with_event_date(
+            searcher.snapshot, self._best_sentence(searcher, question, vector, hits)
+        )
         no_answer = sentence is None or sentence.confidence < self.tuning.threshold
         return Answer(
             query=query,
@@ -197,6 +200,16 @@ class QuestionAnswerer:
             start,
             end,
         )
+
+
+def _with_event_date(snapshot: Snapshot, sentence: AnswerSentence | None) -> AnswerSentence | None:
+    """`sentence` with the latest of the event dates stored for it at indexing time."""
+    if sentence is None:
+        return None
+    c = sentence.citation
+    return replace(
+        sentence, event_date=max(snapshot.event_dates_at(c.doc_id, c.start, c.end), default=None)
+    )
 
 
 def _is_heading(sentence: str) -> bool:

@@ -96,7 +96,7 @@ def create_app(
             frozenset(body.sources) if body.sources else None,
             body.published_from,
             body.published_to,
-        )
+        ).as_of(body.as_of)
         answer = answerer.ask(body.query, body.k, body.mode, filters)
         return SearchResponse.model_validate(answer)
 

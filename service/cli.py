@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", action="append", help="only this site (repeatable)")
     ask.add_argument("--since", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
     ask.add_argument("--until", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    ask.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="answer as the news stood on YYYY-MM-DD (articles published on or before it)",
+    )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
 
@@ -75,7 +80,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from service.runtime import open_answerer
 
     answerer = open_answerer(settings, build_if_missing=True)
-    filters = Filters(frozenset(args.source) if args.source else None, args.since, args.until)
+    filters = Filters(
+        frozenset(args.source) if args.source else None, args.since, args.until
+    ).as_of(args.as_of)
     answer = answerer.ask(args.question, args.k, Mode(args.mode), filters)
     print(
         json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str)
@@ -95,8 +102,10 @@ def render(answer: Answer) -> str:
         lines += [
             f"Réponse : {answer.answer.text}",
             f"  [{c.doc_id} {c.start}-{c.end}] {c.title}",
-            "",
         ]
+        if answer.answer.event_date:
+            lines.append(f"  date de l'événement : {answer.answer.event_date}")
+        lines.append("")
     for passage in answer.passages:
         c = passage.citation
         where = ", ".join(str(x) for x in (c.source, c.published) if x)

@@ -39,6 +39,10 @@ class SearchRequest(BaseModel):
     sources: list[StrictStr] | None = Field(None, max_length=100, description="Only these sites.")
     published_from: IsoDate | None = Field(None, description="Only articles published on or after.")
     published_to: IsoDate | None = Field(None, description="Only articles published on or before.")
+    as_of: IsoDate | None = Field(
+        None,
+        description="Answer as the news stood that day: only articles published on or before it.",
+    )
 
 
 class CitationOut(BaseModel):
@@ -68,6 +72,9 @@ class AnswerOut(BaseModel):
     text: str
     citation: CitationOut
     confidence: float
+    event_date: date | None = Field(
+        None, description="When the answer's event happened (latest day its sentence tells)."
+    )
 
 
 class SearchResponse(BaseModel):
