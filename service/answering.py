@@ -105,6 +105,11 @@ class QuestionAnswerer:
         return self._served[0].snapshot
 
     @property
+    def searcher(self) -> Searcher:
+        """The searcher over the served snapshot, for other readers of it (the timeline)."""
+        return self._served[0]
+
+    @property
     def generation(self) -> Path | None:
         """The published folder being served (None for an unpublished snapshot)."""
         return self._served[1]

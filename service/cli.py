@@ -1,4 +1,4 @@
-"""The `depeche` command: index, ask, serve (and eval, from the eval package)."""
+"""The `depeche` command: index, ask, timeline, serve (and eval, from the eval package)."""
 
 import argparse
 import json
@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
+
+    timeline = commands.add_parser("timeline", help="the dated events about a subject, in order")
+    timeline.add_argument("subject")
+    timeline.add_argument("--as-of", type=date.fromisoformat, help="published by YYYY-MM-DD")
+    timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    timeline.set_defaults(run=_timeline)
 
     serve = commands.add_parser("serve", help="serve the HTTP API (builds the index if none)")
     serve.add_argument("--host", help="address to listen on (default DEPECHE_HOST or 127.0.0.1)")
@@ -115,6 +121,25 @@ def render(answer: Answer) -> str:
         lines.append("")
     lines.append(f"({answer.took_ms:.0f} ms)")
     return "\n".join(lines)
+
+
+def _timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from service.runtime import open_answerer
+    from service.timeline import build_timeline
+
+    answerer = open_answerer(settings, build_if_missing=True)
+    timeline = build_timeline(answerer.searcher, args.subject, Filters().as_of(args.as_of))
+    if args.json:
+        print(json.dumps(asdict(timeline), ensure_ascii=False, indent=2, default=str))
+        return 0
+    for event in timeline.events:
+        sources = f" ({event.sources} sources)" if event.sources > 1 else ""
+        print(f"{event.date}{sources}  {event.text}")
+        for c in event.citations:
+            print(f"    [{c.doc_id} {c.start}-{c.end}] {c.title}")
+    if not timeline.events:
+        print("Aucun événement daté sur ce sujet dans les articles.")
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,5 +1,6 @@
 """The HTTP contract: request and response bodies (see DESIGN.md)."""
 
+import datetime
 import re
 from datetime import date
 from typing import Annotated
@@ -146,3 +147,21 @@ class DocumentBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[DocumentIn] = Field(min_length=1)
+
+
+class TimelineEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    date: datetime.date = Field(description="The day of the event.")
+    text: str = Field(description="The sentence that tells it (that of the first citation).")
+    citations: list[CitationOut] = Field(description="Every sentence telling it, one per article.")
+    sources: int = Field(description="How many articles tell it.")
+    published: datetime.date | None = Field(description="When it was first reported.")
+
+
+class TimelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    query: str
+    events: list[TimelineEventOut] = Field(description="Sorted by date, oldest first.")
+    took_ms: float

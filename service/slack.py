@@ -44,7 +44,8 @@ from service.answering import QueryError, QuestionAnswerer
 from service.schemas import ErrorOut
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message
-from service.slack_news import SlackRequestError, parse_request, with_as_of
+from service.slack_news import SlackRequestError, parse_request, timeline_message, with_as_of
+from service.timeline import build_timeline
 
 logger = logging.getLogger(__name__)
 # Bolt logs the whole body of each request with a bad signature (anyone's, up to the body
@@ -170,12 +171,22 @@ class SlackBot:
         except SlackRequestError as error:
             return text_message(str(error))
         filters = Filters().as_of(request.as_of)
-        search = self._searches.submit(
-            lambda: self._answerer().ask(request.question, k, filters=filters)
-        )
+        if request.timeline:
+            search = self._searches.submit(
+                lambda: timeline_message(
+                    build_timeline(self._answerer().searcher, request.question)
+                )
+            )
+        else:
+            search = self._searches.submit(
+                lambda: with_as_of(
+                    answer_message(self._answerer().ask(request.question, k, filters=filters), k),
+                    request.as_of,
+                )
+            )
         try:
-            answer = search.result(self.settings.slack_search_timeout)
-            return with_as_of(answer_message(answer, k), request.as_of)
+            message: Message = search.result(self.settings.slack_search_timeout)
+            return message
         except QueryError as error:
             return text_message(f"Question refusée : {error}")
         except Exception:

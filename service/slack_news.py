@@ -1,7 +1,8 @@
-"""The news forms of a Slack question: « au <date> : <question> » asks as of a day.
+"""The news forms of a Slack question: « au <date> : <question> » asks as of a day,
+« chronologie <sujet> » asks for a timeline.
 
 Pure translation: Slack text in, a `SlackRequest` out (or a `SlackRequestError` whose message
-is shown to the person); a note that says which day an answer is given as of.
+is shown to the person); messages for an answer given as of a day and for a timeline.
 """
 
 import re
@@ -9,8 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.event_dates import parse_day
-from service.slack_blocks import MAX_BLOCKS, MONTHS, Message
+from service.slack_blocks import MAX_BLOCKS, MAX_TEXT_CHARS, MONTHS, Message, text_message
+from service.timeline import Timeline
 
+_TIMELINE = re.compile(r"chronologie\b\s*:?\s*(?P<subject>.*)", re.IGNORECASE | re.DOTALL)
 _AS_OF = re.compile(r"au\s+(?P<day>[^:]{1,40}?)\s*:\s*(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
 EXAMPLE = "au 20 novembre 2023 : qui dirige OpenAI ?"
 
@@ -25,11 +28,18 @@ class SlackRequest:
 
     question: str
     as_of: date | None = None
+    timeline: bool = False  # `question` is then the subject of a timeline
 
 
 def parse_request(text: str, today: date) -> SlackRequest:
-    """Read « au 20 novembre 2023 : qui dirige OpenAI ? » (or « au 2023-11-20 : … »); a day
-    without a year is the latest such day on or before `today`. Other text is a question."""
+    """Read « chronologie Sam Altman », « au 20 novembre 2023 : qui dirige OpenAI ? » (or « au
+    2023-11-20 : … »; a day without a year is the latest such day on or before `today`).
+    Other text is a question."""
+    timeline = _TIMELINE.fullmatch(text.strip())
+    if timeline is not None:
+        if not timeline["subject"].strip():
+            raise SlackRequestError("Chronologie de quoi ? Exemple : chronologie Sam Altman")
+        return SlackRequest(timeline["subject"].strip(), timeline=True)
     match = _AS_OF.fullmatch(text.strip())
     if match is None:
         return SlackRequest(text)
@@ -56,3 +66,28 @@ def with_as_of(message: Message, as_of: date | None) -> Message:
 def french_date(day: date) -> str:
     """« 20 novembre 2023 »."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def timeline_message(timeline: Timeline) -> Message:
+    """One line per event, oldest first: its day, how many sources tell it, its sentence."""
+    if not timeline.events:
+        return text_message(f"Aucun événement daté sur « {timeline.query} » dans les articles.")
+    lines = []
+    for event in timeline.events:
+        sources = f" · selon {event.sources} sources" if event.sources > 1 else ""
+        lines.append(f"*{french_date(event.date)}*{sources} : {_escape(event.text)}")
+    blocks, current = [], ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > MAX_TEXT_CHARS:
+            blocks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:MAX_TEXT_CHARS]
+    blocks.append(current)
+    title = f"Chronologie : {_escape(timeline.query)}"
+    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": b}} for b in blocks]
+    header = {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}}
+    return {"text": title, "blocks": [header, *sections][:MAX_BLOCKS]}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

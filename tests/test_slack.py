@@ -543,3 +543,13 @@ def test_command_with_an_unreadable_day_says_how_to_write_it(app: Depeche) -> No
     app.command("au 32 novembre 2023 : qui dirige OpenAI ?", hook)
     wait_for(lambda: bool(app.slack.delivered(hook)))
     assert "Date non comprise" in text_of(app.slack.delivered(hook)[0])
+
+
+def test_command_chronologie_posts_a_timeline(app: Depeche) -> None:
+    hook = app.slack.hook()
+    app.command("chronologie Sam Altman", hook)
+    wait_for(lambda: bool(app.slack.delivered(hook)))
+    [message] = app.slack.delivered(hook)
+    assert "Chronologie : Sam Altman" in text_of(message)
+    assert "17 novembre 2023" in text_of(message) and "22 novembre 2023" in text_of(message)
+    assert_block_kit_limits(message)
