@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 2  # 2: sentences carry their event dates and reader tokens
 MANIFEST_FILE = "manifest.json"
 
 

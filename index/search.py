@@ -1,6 +1,6 @@
 """Search over a snapshot: dense (FAISS), lexical (BM25) and hybrid (reciprocal rank fusion)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -30,6 +30,13 @@ class Filters:
         return (
             bool(self.sources) or self.published_from is not None or self.published_to is not None
         )
+
+    def as_of(self, day: date | None) -> "Filters":
+        """These filters, further restricted to articles published on or before `day`: what
+        the news said as of that day."""
+        if day is None:
+            return self
+        return replace(self, published_to=min(day, self.published_to or day))
 
 
 @dataclass(frozen=True)

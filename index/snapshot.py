@@ -8,7 +8,7 @@ re-embedding only the articles that changed, so a reader never sees a half-appli
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import numpy as np
 from corpus import Article
 from index.chunking import Passage, chunk_article, make_splitter
 from index.embedding import Embedder, TokenEmbedder, TokenProjection
+from index.event_dates import Dates, event_dates
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, file_sha256
 from index.sentences import sentence_spans
@@ -32,12 +33,18 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class SentenceTable:
-    """The sentences of one article: spans into its text, their vectors (one row each) and
-    their reader token vectors (one array each, empty when the index has no reader)."""
+    """The sentences of one article: spans into its text, their vectors, their reader token
+    vectors (empty arrays when the index has no reader) and the dates of the events they
+    tell (one row each)."""
 
     spans: np.ndarray
     vectors: np.ndarray
     tokens: tuple[np.ndarray, ...]
+    event_dates: tuple[Dates, ...] = field(default=())
+
+    def dated(self, row: int) -> Dates:
+        """The event dates of sentence `row` (empty when it tells no dated event)."""
+        return self.event_dates[row] if row < len(self.event_dates) else ()
 
     def within(self, start: int, end: int) -> np.ndarray:
         """Row numbers of the sentences that lie mostly inside [start, end)."""
@@ -62,6 +69,13 @@ class Snapshot:
     lexical: LexicalIndex
     sentences: dict[str, SentenceTable]
     titles: dict[str, np.ndarray]  # reader token vectors of each article's title
+
+    def event_dates_at(self, doc_id: str, start: int, end: int) -> Dates:
+        """The event dates of the sentence of `doc_id` that overlaps [start, end) the most."""
+        table = self.sentences.get(doc_id)
+        if table is None or not len(table.spans):
+            return ()
+        return table.dated(table.nearest(start, end))
 
     def updated(
         self,
@@ -92,7 +106,7 @@ class Snapshot:
             self.articles.values(),
             self.passages.values(),
             (
-                (doc_id, int(s), int(e), table.vectors[row], table.tokens[row])
+                (doc_id, int(s), int(e), table.vectors[row], table.dated(row), table.tokens[row])
                 for doc_id, table in self.sentences.items()
                 for row, (s, e) in enumerate(table.spans)
             ),
@@ -196,6 +210,7 @@ def build_snapshot(
             tuple(sentence_tokens[row : row + len(spans)]),
         )
         row += len(spans)
+    sentences = {doc_id: _with_event_dates(t, articles[doc_id]) for doc_id, t in sentences.items()}
 
     ordered = sorted(passages.values(), key=lambda p: (p.doc_id, p.start, p.end))
     lexical = LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered])
@@ -251,15 +266,23 @@ def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) ->
     return clone
 
 
+def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
+    """`table` with the event dates of its sentences, computed afresh: they depend on the
+    publication date, which may change while the text (and so the vectors) stays."""
+    spans = [(int(s), int(e)) for s, e in table.spans]
+    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
+
+
 def _sentence_tables(rows: list[SentenceRow], dimension: int) -> dict[str, SentenceTable]:
     grouped: dict[str, list[SentenceRow]] = {}
     for row in rows:
         grouped.setdefault(row[0], []).append(row)
     return {
         doc_id: SentenceTable(
-            np.array([(s, e) for _, s, e, _, _ in items], dtype=np.int64).reshape(-1, 2),
-            np.vstack([v for _, _, _, v, _ in items]).astype(np.float32).reshape(-1, dimension),
-            tuple(t for *_, t in items),
+            np.array([(r[1], r[2]) for r in items], dtype=np.int64).reshape(-1, 2),
+            np.vstack([r[3] for r in items]).astype(np.float32).reshape(-1, dimension),
+            tuple(r[5] for r in items),
+            tuple(r[4] for r in items),
         )
         for doc_id, items in grouped.items()
     }

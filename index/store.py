@@ -23,15 +23,17 @@ CREATE TABLE passages (
 );
 CREATE TABLE sentences (
     doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL, vector BLOB NOT NULL, tokens BLOB NOT NULL,
-    PRIMARY KEY (doc_id, start)
+    "end" INTEGER NOT NULL, vector BLOB NOT NULL, event_dates TEXT NOT NULL,
+    tokens BLOB NOT NULL, PRIMARY KEY (doc_id, start)
 );
 CREATE TABLE titles (
     doc_id TEXT PRIMARY KEY REFERENCES articles(doc_id), tokens BLOB NOT NULL
 );
 """
 
-SentenceRow = tuple[str, int, int, np.ndarray, np.ndarray]
+SentenceRow = tuple[str, int, int, np.ndarray, tuple[date, ...], np.ndarray]
+"""doc_id, start, end, vector, the event dates (see index.event_dates) and the reader's
+token vectors (empty without a reader)."""
 
 
 def write_store(
@@ -65,10 +67,17 @@ def write_store(
             ((p.vector_id, p.passage_id, p.doc_id, p.start, p.end, p.text) for p in passages),
         )
         db.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)",
             (
-                (doc, start, end, vector.astype(np.float32).tobytes(), _tokens_blob(tokens))
-                for doc, start, end, vector, tokens in sentences
+                (
+                    doc,
+                    start,
+                    end,
+                    vector.astype(np.float32).tobytes(),
+                    _dates_text(days),
+                    _tokens_blob(tokens),
+                )
+                for doc, start, end, vector, days, tokens in sentences
             ),
         )
         db.executemany(
@@ -104,8 +113,15 @@ def read_store(
             )
         ]
         sentences = [
-            (doc_id, start, end, _vector(blob, dimension), _tokens(tokens, token_dimension))
-            for doc_id, start, end, blob, tokens in db.execute(
+            (
+                doc_id,
+                start,
+                end,
+                _vector(blob, dimension),
+                _dates(days),
+                _tokens(tokens, token_dimension),
+            )
+            for doc_id, start, end, blob, days, tokens in db.execute(
                 "SELECT * FROM sentences ORDER BY doc_id, start"
             )
         ]
@@ -137,3 +153,12 @@ def _tokens(blob: bytes, dimension: int) -> np.ndarray:
     if tokens.size % dimension:
         raise ValueError(f"reader tokens of {tokens.size} values do not fit {dimension} columns")
     return tokens.reshape(-1, dimension)
+
+
+def _dates_text(days: tuple[date, ...]) -> str:
+    """Event dates as stored: ISO dates separated by spaces ("" for none)."""
+    return " ".join(day.isoformat() for day in days)
+
+
+def _dates(text: str) -> tuple[date, ...]:
+    return tuple(date.fromisoformat(day) for day in text.split())

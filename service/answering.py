@@ -52,6 +52,7 @@ class AnswerSentence:
     text: str
     citation: Citation
     confidence: float
+    event_date: date | None = None  # the latest day of the events the sentence tells
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ class QuestionAnswerer:
     @property
     def snapshot(self) -> Snapshot:
         return self._served[0].snapshot
+
+    @property
+    def searcher(self) -> Searcher:
+        """The searcher over the served snapshot, for other readers of it (the timeline)."""
+        return self._served[0]
 
     @property
     def generation(self) -> Path | None:
@@ -125,8 +131,12 @@ class QuestionAnswerer:
         answer = None
         if pick is not None and pick.answered:
             c = pick.candidate
+            dates = searcher.snapshot.sentences[c.doc_id].dated(c.row)
             answer = AnswerSentence(
-                c.text, self._cite(searcher, c.doc_id, c.start, c.end), round(pick.confidence, 4)
+                c.text,
+                self._cite(searcher, c.doc_id, c.start, c.end),
+                round(pick.confidence, 4),
+                event_date=max(dates, default=None),
             )
         return Answer(
             query=query,

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -28,11 +28,14 @@ from service.schemas import (
     DocumentSummary,
     ErrorOut,
     Health,
+    IsoDate,
     SearchRequest,
     SearchResponse,
+    TimelineOut,
 )
 from service.settings import Settings, get_settings
 from service.slack import slack_router
+from service.timeline import build_timeline
 
 log = logging.getLogger("depeche.api")
 
@@ -96,9 +99,21 @@ def create_app(
             frozenset(body.sources) if body.sources else None,
             body.published_from,
             body.published_to,
-        )
+        ).as_of(body.as_of)
         answer = answerer.ask(body.query, body.k, body.mode, filters)
         return SearchResponse.model_validate(answer)
+
+    @app.get("/timeline", response_model=TimelineOut, responses=ERRORS, dependencies=reader)
+    def timeline(
+        answerer: Answerer,
+        q: Annotated[str, Query(min_length=1, max_length=1000, description="The subject.")],
+        as_of: Annotated[
+            IsoDate | None, Query(description="Only articles published by then.")
+        ] = None,
+    ) -> TimelineOut:
+        """The dated events about `q`, oldest first, each merged across the articles telling it."""
+        events = build_timeline(answerer.searcher, q, Filters().as_of(as_of))
+        return TimelineOut.model_validate(events)
 
     @app.get("/documents", response_model=list[DocumentSummary], dependencies=reader)
     def documents(answerer: Answerer) -> list[DocumentSummary]:

@@ -1,4 +1,4 @@
-"""The `depeche` command: index, ask, serve (and eval, from the eval package)."""
+"""The `depeche` command: index, ask, timeline, serve (and eval, from the eval package)."""
 
 import argparse
 import json
@@ -49,8 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", action="append", help="only this site (repeatable)")
     ask.add_argument("--since", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
     ask.add_argument("--until", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    ask.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="answer as the news stood on YYYY-MM-DD (articles published on or before it)",
+    )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
+
+    timeline = commands.add_parser("timeline", help="the dated events about a subject, in order")
+    timeline.add_argument("subject")
+    timeline.add_argument("--as-of", type=date.fromisoformat, help="published by YYYY-MM-DD")
+    timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    timeline.set_defaults(run=_timeline)
 
     serve = commands.add_parser("serve", help="serve the HTTP API (builds the index if none)")
     serve.add_argument("--host", help="address to listen on (default DEPECHE_HOST or 127.0.0.1)")
@@ -84,7 +95,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from service.runtime import open_answerer
 
     answerer = open_answerer(settings, build_if_missing=True)
-    filters = Filters(frozenset(args.source) if args.source else None, args.since, args.until)
+    filters = Filters(
+        frozenset(args.source) if args.source else None, args.since, args.until
+    ).as_of(args.as_of)
     answer = answerer.ask(args.question, args.k, Mode(args.mode), filters)
     print(
         json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str)
@@ -104,8 +117,10 @@ def render(answer: Answer) -> str:
         lines += [
             f"Réponse : {answer.answer.text}",
             f"  [{c.doc_id} {c.start}-{c.end}] {c.title}",
-            "",
         ]
+        if answer.answer.event_date:
+            lines.append(f"  date de l'événement : {answer.answer.event_date}")
+        lines.append("")
     for passage in answer.passages:
         c = passage.citation
         where = ", ".join(str(x) for x in (c.source, c.published) if x)
@@ -115,6 +130,25 @@ def render(answer: Answer) -> str:
         lines.append("")
     lines.append(f"({answer.took_ms:.0f} ms)")
     return "\n".join(lines)
+
+
+def _timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from service.runtime import open_answerer
+    from service.timeline import build_timeline
+
+    answerer = open_answerer(settings, build_if_missing=True)
+    timeline = build_timeline(answerer.searcher, args.subject, Filters().as_of(args.as_of))
+    if args.json:
+        print(json.dumps(asdict(timeline), ensure_ascii=False, indent=2, default=str))
+        return 0
+    for event in timeline.events:
+        sources = f" ({event.sources} sources)" if event.sources > 1 else ""
+        print(f"{event.date}{sources}  {event.text}")
+        for c in event.citations:
+            print(f"    [{c.doc_id} {c.start}-{c.end}] {c.title}")
+    if not timeline.events:
+        print("Aucun événement daté sur ce sujet dans les articles.")
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

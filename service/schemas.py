@@ -1,5 +1,6 @@
 """The HTTP contract: request and response bodies (see DESIGN.md)."""
 
+import datetime
 import re
 from datetime import date
 from typing import Annotated
@@ -39,6 +40,10 @@ class SearchRequest(BaseModel):
     sources: list[StrictStr] | None = Field(None, max_length=100, description="Only these sites.")
     published_from: IsoDate | None = Field(None, description="Only articles published on or after.")
     published_to: IsoDate | None = Field(None, description="Only articles published on or before.")
+    as_of: IsoDate | None = Field(
+        None,
+        description="Answer as the news stood that day: only articles published on or before it.",
+    )
 
 
 class CitationOut(BaseModel):
@@ -68,6 +73,9 @@ class AnswerOut(BaseModel):
     text: str
     citation: CitationOut
     confidence: float
+    event_date: date | None = Field(
+        None, description="When the answer's event happened (latest day its sentence tells)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -139,3 +147,21 @@ class DocumentBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[DocumentIn] = Field(min_length=1)
+
+
+class TimelineEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    date: datetime.date = Field(description="The day of the event.")
+    text: str = Field(description="The sentence that tells it (that of the first citation).")
+    citations: list[CitationOut] = Field(description="Every sentence telling it, one per article.")
+    sources: int = Field(description="How many articles tell it.")
+    published: datetime.date | None = Field(description="When it was first reported.")
+
+
+class TimelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    query: str
+    events: list[TimelineEventOut] = Field(description="Sorted by date, oldest first.")
+    took_ms: float

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -38,10 +39,13 @@ from slack_sdk.http_retry import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from index.search import Filters
 from service.answering import QueryError, QuestionAnswerer
 from service.schemas import ErrorOut
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message
+from service.slack_news import SlackRequestError, parse_request, timeline_message, with_as_of
+from service.timeline import build_timeline
 
 logger = logging.getLogger(__name__)
 # Bolt logs the whole body of each request with a bad signature (anyone's, up to the body
@@ -162,9 +166,27 @@ class SlackBot:
     def _answer(self, question: str) -> Message:
         """The cited answer; a refusal for an unacceptable question; an apology on failure."""
         k = self.settings.slack_passages
-        search = self._searches.submit(lambda: self._answerer().ask(question, k))
         try:
-            return answer_message(search.result(self.settings.slack_search_timeout), k)
+            request = parse_request(question, date.today())
+        except SlackRequestError as error:
+            return text_message(str(error))
+        filters = Filters().as_of(request.as_of)
+        if request.timeline:
+            search = self._searches.submit(
+                lambda: timeline_message(
+                    build_timeline(self._answerer().searcher, request.question)
+                )
+            )
+        else:
+            search = self._searches.submit(
+                lambda: with_as_of(
+                    answer_message(self._answerer().ask(request.question, k, filters=filters), k),
+                    request.as_of,
+                )
+            )
+        try:
+            message: Message = search.result(self.settings.slack_search_timeout)
+            return message
         except QueryError as error:
             return text_message(f"Question refusée : {error}")
         except Exception:

@@ -40,6 +40,18 @@ def test_ask_prints_a_cited_answer_and_json(tmp_path: Path, real_snapshot: Snaps
     answer = json.loads(result.stdout)
     assert {p["citation"]["source"] for p in answer["passages"]} == {"Djaboo"}
 
+    as_of = depeche(tmp_path, "ask", "qui dirige OpenAI ?", "--json", "--as-of", "2023-11-20")
+    assert {p["citation"]["published"] for p in json.loads(as_of.stdout)["passages"]} == {
+        "2023-11-20"
+    }
+    before = depeche(tmp_path, "ask", "qui dirige OpenAI ?", "--as-of", "2023-11-01")
+    assert before.returncode == 0 and before.stdout.startswith("Pas de réponse sûre")
+
+    timeline = depeche(tmp_path, "timeline", "Sam Altman")
+    assert timeline.returncode == 0, timeline.stderr
+    days = [line[:10] for line in timeline.stdout.splitlines() if line[:2] == "20"]
+    assert days == sorted(days) and {"2023-11-16", "2023-11-22"} <= set(days)
+
     refused = depeche(tmp_path, "ask", "   ", "-k", "3")
     assert refused.returncode == 2 and "the query is empty" in refused.stderr
 

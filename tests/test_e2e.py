@@ -103,3 +103,38 @@ def test_health_and_bad_input_over_http(server: str) -> None:
     assert call(f"{server}/search", {"query": "x", "k": 0})[0] == 422
     assert call(f"{server}/search", {"query": "x", "extra": True})[0] == 422
     assert call(f"{server}/documents/unknown")[0] == 404
+
+
+def test_sam_altman_timeline_over_http(server: str) -> None:
+    status, body = call(f"{server}/timeline?q=Sam%20Altman")
+    assert status == 200
+    days = [event["date"] for event in body["events"]]
+    assert days == sorted(days)
+    week = [f"2023-11-{day}" for day in range(16, 23)]
+    assert [day for day in dict.fromkeys(days) if day in week] == week
+    assert any(event["sources"] >= 2 for event in body["events"])
+    documents: dict[str, str] = {}
+    for event in body["events"]:
+        assert event["sources"] == len({c["doc_id"] for c in event["citations"]})
+        for citation in event["citations"]:
+            if citation["doc_id"] not in documents:
+                documents[citation["doc_id"]] = call(f"{server}/documents/{citation['doc_id']}")[1][
+                    "text"
+                ]
+            cited = documents[citation["doc_id"]][citation["start"] : citation["end"]]
+            assert cited and cited.strip() == cited
+        first = event["citations"][0]
+        assert documents[first["doc_id"]][first["start"] : first["end"]] == event["text"]
+    assert call(f"{server}/timeline?q=Sam%20Altman&as_of=2023-11-01")[1]["events"] == []
+    assert call(f"{server}/timeline?q=Altman&as_of=novembre")[0] == 422
+
+
+def test_as_of_over_http(server: str) -> None:
+    status, body = call(
+        f"{server}/search", {"query": "qui a remplacé Mira Murati ?", "as_of": "2023-11-20"}
+    )
+    assert status == 200 and body["answer"]["event_date"] == "2023-11-19"
+    assert {p["citation"]["published"] for p in body["passages"]} == {"2023-11-20"}
+    status, body = call(f"{server}/search", {"query": "qui dirige OpenAI ?", "as_of": "2023-11-01"})
+    assert status == 200 and body["no_answer"] is True and body["passages"] == []
+    assert call(f"{server}/search", {"query": "x", "as_of": "2023-11-31"})[0] == 422

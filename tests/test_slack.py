@@ -525,3 +525,31 @@ def test_recent_ids_forget_after_ttl_and_stay_bounded() -> None:
     assert seen.first_time("a")
     assert seen.first_time("b") and seen.first_time("c")  # "a" is dropped to keep two
     assert seen.first_time("a") and not seen.first_time("c")
+
+
+def test_command_as_of_a_day_answers_from_the_articles_published_by_then(app: Depeche) -> None:
+    hook = app.slack.hook()
+    app.command("au 20 novembre 2023 : Emmett Shear nommé PDG", hook)
+    wait_for(lambda: bool(app.slack.delivered(hook)))
+    [message] = app.slack.delivered(hook)
+    assert app.answerer.questions[-1] == "Emmett Shear nommé PDG"
+    assert "Selon les articles publiés jusqu'au 20 novembre 2023" in text_of(message)
+    assert "22 novembre 2023" not in text_of(message) and "20 novembre 2023" in text_of(message)
+    assert_block_kit_limits(message)
+
+
+def test_command_with_an_unreadable_day_says_how_to_write_it(app: Depeche) -> None:
+    hook = app.slack.hook()
+    app.command("au 32 novembre 2023 : qui dirige OpenAI ?", hook)
+    wait_for(lambda: bool(app.slack.delivered(hook)))
+    assert "Date non comprise" in text_of(app.slack.delivered(hook)[0])
+
+
+def test_command_chronologie_posts_a_timeline(app: Depeche) -> None:
+    hook = app.slack.hook()
+    app.command("chronologie Sam Altman", hook)
+    wait_for(lambda: bool(app.slack.delivered(hook)))
+    [message] = app.slack.delivered(hook)
+    assert "Chronologie : Sam Altman" in text_of(message)
+    assert "17 novembre 2023" in text_of(message) and "22 novembre 2023" in text_of(message)
+    assert_block_kit_limits(message)
