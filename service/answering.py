@@ -6,7 +6,6 @@ This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothin
 import time
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
@@ -82,7 +81,7 @@ class AnswerTuning:
 
 
 class QuestionAnswerer:
-    """Answers questions from the live snapshot; `swap` replaces it atomically."""
+    """Answers questions from one snapshot (immutable: `ServedIndex` swaps answerers)."""
 
     def __init__(
         self,
@@ -91,27 +90,16 @@ class QuestionAnswerer:
         fusion: FusionWeights = FusionWeights(),
         tuning: AnswerTuning = AnswerTuning(),
         max_query_chars: int = 1000,
-        generation: Path | None = None,
     ) -> None:
         self.embedder = embedder
         self.fusion = fusion
         self.tuning = tuning
         self.max_query_chars = max_query_chars
-        self._served = (Searcher(snapshot, embedder, fusion), generation)
+        self.searcher = Searcher(snapshot, embedder, fusion)
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._served[0].snapshot
-
-    @property
-    def generation(self) -> Path | None:
-        """The published folder being served (None for an unpublished snapshot)."""
-        return self._served[1]
-
-    def swap(self, snapshot: Snapshot, generation: Path | None) -> None:
-        """Serve `snapshot` from now on; queries already running finish on the old one.
-        A single attribute assignment, so a reader sees the old state or the new, never a mix."""
-        self._served = (Searcher(snapshot, self.embedder, self.fusion), generation)
+        return self.searcher.snapshot
 
     def ask(
         self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, filters: Filters = Filters()
@@ -119,7 +107,7 @@ class QuestionAnswerer:
         """Answer `query` with up to `k` cited passages and, if the evidence holds, a sentence."""
         started = time.perf_counter()
         question = self._checked(query, k)
-        searcher = self._served[0]
+        searcher = self.searcher
         vector = self.embedder.embed_query(question)
         hits = searcher.search(question, k, mode, filters, query_vector=vector)
         passages = [

@@ -31,6 +31,7 @@ from service.schemas import (
     SearchRequest,
     SearchResponse,
 )
+from service.served import ServedIndex
 from service.settings import Settings, get_settings
 from service.slack import slack_router
 
@@ -62,12 +63,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service: Service = await run_in_threadpool(service_factory, settings)
         app.state.service = service
-        app.state.answerer = service.answerer
+        served = service.served
         app.state.metrics = Metrics(
-            lambda: service.answerer.snapshot,
-            lambda: datetime.fromisoformat(service.answerer.snapshot.manifest.built_at).timestamp(),
+            lambda: served.snapshot,
+            lambda: datetime.fromisoformat(served.snapshot.manifest.built_at).timestamp(),
         )
-        watcher = asyncio.create_task(_follow_publications(service, settings.reload_seconds))
+        watcher = asyncio.create_task(_follow_publications(served, settings.reload_seconds))
         yield
         watcher.cancel()
 
@@ -85,7 +86,7 @@ def create_app(
     )
     app.add_middleware(AdmissionMiddleware, limits=limits)
     app.add_middleware(RequestObserver, metrics=lambda: getattr(app.state, "metrics", None))
-    app.include_router(slack_router(settings, lambda: app.state.answerer))
+    app.include_router(slack_router(settings, lambda: _served(app).answerer))
     app.include_router(admin_router(settings, lambda: _library(app)))
     reader = [Depends(_api_key_guard(settings))]
 
@@ -119,11 +120,11 @@ def create_app(
     @app.get("/healthz", response_model=Health)
     def health(request: Request) -> Health:
         """Liveness, what is being served, and why the service is degraded if it is."""
-        service: Service = request.app.state.service
-        m = service.answerer.snapshot.manifest
+        serving = _served(request.app).current
+        m = serving.snapshot.manifest
         return Health(
-            status="degraded" if service.degraded else "ok",
-            reason=service.degraded,
+            status="degraded" if serving.degraded else "ok",
+            reason=serving.degraded,
             model=m.model,
             dimension=m.dimension,
             articles=m.articles,
@@ -142,19 +143,24 @@ def create_app(
     return app
 
 
-async def _follow_publications(service: Service, every: float) -> None:
+async def _follow_publications(served: ServedIndex, every: float) -> None:
     """Pick up generations published by another writer (the CLI) while serving."""
-    while service.library is not None:
+    while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(service.library.refresh)
+            await run_in_threadpool(served.refresh)
         except Exception:
             log.exception("could not load the newly published index; still serving the old one")
 
 
+def _served(app: FastAPI) -> ServedIndex:
+    served: ServedIndex = app.state.service.served
+    return served
+
+
 def get_answerer(request: Request) -> QuestionAnswerer:
-    answerer: QuestionAnswerer = request.app.state.answerer
-    return answerer
+    """The answerer of the state served when the request arrived, for the whole request."""
+    return _served(request.app).answerer
 
 
 Answerer = Annotated[QuestionAnswerer, Depends(get_answerer)]

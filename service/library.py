@@ -1,20 +1,17 @@
 """Changing the served corpus: add, replace, delete and rebuild, while queries keep running.
 
 Every change takes the single-writer lock, builds a new snapshot from the newest published
-one (re-embedding only what changed), publishes it atomically, and only then swaps it into
-the answerer; a change is acknowledged only once it is durable on disk.
+one (re-embedding only what changed), publishes it atomically, and only then has the served
+index swap it in; a change is acknowledged only once it is durable on disk.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from corpus import Article
-from index.directory import IndexDirectory, WriterBusyError
 from index.embedding import Embedder
-from index.manifest import IndexCorruptError
 from index.snapshot import Snapshot, build_snapshot
-from service.answering import QuestionAnswerer
+from service.served import ServedIndex
 
 
 class UnknownDocumentError(KeyError):
@@ -34,27 +31,18 @@ class Change:
 
 
 class Library:
-    """The writer side of a served index."""
+    """The writer side of a served index: every change goes through `served`."""
 
-    def __init__(
-        self,
-        directory: IndexDirectory,
-        answerer: QuestionAnswerer,
-        embedder: Embedder,
-        degraded: str | None = None,
-        lock_timeout: float = 30.0,
-    ) -> None:
-        self.directory = directory
-        self.answerer = answerer
+    def __init__(self, served: ServedIndex, embedder: Embedder, lock_timeout: float = 30.0) -> None:
+        self.served = served
+        self.directory = served.directory
         self.embedder = embedder
-        self.degraded = degraded
         self.lock_timeout = lock_timeout
-        self._refused: Path | None = None  # generations never change: refuse each one once
 
     def put(self, articles: Sequence[Article]) -> Change:
         """Add or replace articles; re-sending an identical article changes nothing."""
         with self.directory.writer_lock(self.lock_timeout):
-            base = self._latest()
+            base = self._newest()
             added = [a.doc_id for a in articles if a.doc_id not in base.articles]
             replaced = [
                 a.doc_id
@@ -72,7 +60,7 @@ class Library:
     def delete(self, doc_id: str) -> Change:
         """Remove one article and its passages from every index."""
         with self.directory.writer_lock(self.lock_timeout):
-            base = self._latest()
+            base = self._newest()
             if doc_id not in base.articles:
                 raise UnknownDocumentError(doc_id)
             return self._publish(base.updated(self.embedder, remove=[doc_id]), [], [], [], [doc_id])
@@ -80,42 +68,18 @@ class Library:
     def rebuild(self) -> Change:
         """Re-chunk and re-embed every article from scratch."""
         with self.directory.writer_lock(self.lock_timeout):
-            base = self._latest()
+            base = self._newest()
             m = base.manifest
             fresh = build_snapshot(
                 self.embedder, m.chunk_size, m.chunk_overlap, {}, list(base.articles.values())
             )
             return self._publish(fresh, [], sorted(base.articles), [], [])
 
-    def refresh(self) -> bool:
-        """Serve the newest published generation if another process (`depeche index`)
-        published one; True if it changed what is served."""
-        if self.directory.current() in (self.answerer.generation, self._refused):
-            return False
-        try:
-            with self.directory.writer_lock(timeout=0.5):
-                before = self.answerer.generation
-                self._latest()
-                return self.answerer.generation != before
-        except WriterBusyError:
-            return False  # a writer is at work; look again next time
-
-    def _latest(self) -> Snapshot:
-        """The newest published snapshot (another process may have published since we
-        loaded); if that one is unreadable, the one being served."""
-        served = self.answerer.snapshot
-        current = self.directory.current()
-        if current in (self.answerer.generation, self._refused):
-            return served
-        try:
-            snapshot = self.directory.load(self.embedder.model_id)
-        except IndexCorruptError as error:
-            self.degraded = f"not serving {current}: {error}"
-            self._refused = current
-            return served
-        self.answerer.swap(snapshot, current)
-        self.degraded = None
-        return snapshot
+    def _newest(self) -> Snapshot:
+        """The state to change (under the lock): the newest published one, which another
+        process may have published since; the served one if that is unreadable."""
+        self.served.catch_up()
+        return self.served.snapshot
 
     def _publish(
         self,
@@ -126,6 +90,5 @@ class Library:
         deleted: list[str],
     ) -> Change:
         folder = self.directory.publish(snapshot)
-        self.answerer.swap(snapshot, folder)
-        self.degraded = None
+        self.served.swap(snapshot, folder)
         return Change(added, replaced, unchanged, deleted, folder.name, len(snapshot.passages))

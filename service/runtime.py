@@ -1,4 +1,5 @@
-"""Putting the parts together: the configured embedder, index directory and answerer."""
+"""Putting the parts together: the configured embedder, index directory, served index and
+writer."""
 
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import AnswerTuning, QuestionAnswerer
 from service.library import Library
+from service.served import ServedIndex
 from service.settings import Settings
 
 
@@ -59,9 +61,8 @@ def build_index(
     return snapshot
 
 
-def make_answerer(
-    settings: Settings, snapshot: Snapshot, embedder: Embedder, generation: Path | None = None
-) -> QuestionAnswerer:
+def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> QuestionAnswerer:
+    """The configured question-answering core over `snapshot`."""
     return QuestionAnswerer(
         snapshot,
         embedder,
@@ -70,20 +71,15 @@ def make_answerer(
         ),
         AnswerTuning(threshold=settings.no_answer_threshold),
         settings.max_query_chars,
-        generation,
     )
 
 
 @dataclass(frozen=True)
 class Service:
-    """What the HTTP app serves: the answerer and, if writes are possible, the writer."""
+    """What the HTTP app serves: the served index and, if writes are possible, its writer."""
 
-    answerer: QuestionAnswerer
+    served: ServedIndex
     library: Library | None = None
-
-    @property
-    def degraded(self) -> str | None:
-        return self.library.degraded if self.library else None
 
 
 def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
@@ -101,11 +97,16 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
         snapshot, degraded = directory.load_last_good(settings.model)
     if degraded:
         say(f"Degraded: {degraded}")
-    served = None if degraded else directory.current()
-    answerer = make_answerer(settings, snapshot, embedder, served)
-    return Service(answerer, Library(directory, answerer, embedder, degraded))
+    served = ServedIndex(
+        directory,
+        lambda s: make_answerer(settings, s, embedder),
+        snapshot,
+        None if degraded else directory.current(),
+        degraded,
+    )
+    return Service(served, Library(served, embedder))
 
 
 def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:
-    """The answerer alone, for the CLI and evaluation."""
-    return open_service(settings, build_if_missing).answerer
+    """The answerer over the newest readable index, for the CLI and evaluation."""
+    return open_service(settings, build_if_missing).served.answerer

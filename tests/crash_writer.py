@@ -18,6 +18,7 @@ from corpus import Article
 from index.directory import IndexDirectory
 from service.answering import QuestionAnswerer
 from service.library import Library
+from service.served import ServedIndex
 from tests.fakes import HashingEmbedder
 
 
@@ -35,8 +36,10 @@ def write_until_killed(root: Path, first: int) -> None:
     embedder = HashingEmbedder()
     directory = IndexDirectory(root)
     snapshot = directory.load(embedder.model_id)
-    answerer = QuestionAnswerer(snapshot, embedder, generation=directory.current())
-    library = Library(directory, answerer, embedder, lock_timeout=10)
+    served = ServedIndex(
+        directory, lambda s: QuestionAnswerer(s, embedder), snapshot, directory.current()
+    )
+    library = Library(served, embedder, lock_timeout=10)
     print("ready", flush=True)
     for number in itertools.count(first):
         change = library.put([article(number)])

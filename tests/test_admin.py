@@ -11,10 +11,9 @@ from corpus import Article
 from index.directory import IndexDirectory
 from index.snapshot import Snapshot
 from service.api import create_app
-from service.library import Library
-from service.runtime import Service, make_answerer
 from service.settings import Settings
 from tests.fakes import HashingEmbedder
+from tests.harness import serve_published
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,10 +31,7 @@ def make_client(
 ) -> TestClient:
     options = {"admin_token": TOKEN, "rate_limit": 10_000, "rate_burst": 10_000} | overrides
     settings = Settings(data_dir=tmp_path, **options)
-    directory = IndexDirectory(settings.index_dir)
-    folder = directory.publish(snapshot)
-    answerer = make_answerer(settings, directory.load(embedder.model_id), embedder, folder)
-    service = Service(answerer, Library(directory, answerer, embedder))
+    service = serve_published(settings, snapshot, embedder)
     return TestClient(create_app(settings, lambda s: service))
 
 

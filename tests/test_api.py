@@ -4,17 +4,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.snapshot import Snapshot
-from service.answering import QuestionAnswerer
 from service.api import create_app
-from service.runtime import Service
-from service.settings import Settings
 from tests.fakes import HashingEmbedder
+from tests.harness import fake_settings, serve_published
 
 
 @pytest.fixture(scope="module")
-def client(fake_snapshot: Snapshot, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
-    answerer = QuestionAnswerer(fake_snapshot, fake_embedder, max_query_chars=200)
-    app = create_app(Settings(rate_limit=10_000, rate_burst=10_000), lambda s: Service(answerer))
+def client(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_snapshot: Snapshot,
+    fake_embedder: HashingEmbedder,
+) -> Iterator[TestClient]:
+    settings = fake_settings(tmp_path_factory.mktemp("api"), max_query_chars=200)
+    service = serve_published(settings, fake_snapshot, fake_embedder)
+    app = create_app(settings, lambda s: service)
     with TestClient(app) as test_client:
         yield test_client
 

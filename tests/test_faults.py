@@ -115,16 +115,16 @@ def test_the_library_raises_an_os_error_and_keeps_the_old_snapshot(
     settings = fake_settings(tmp_path)
     live = publish(settings, fake_snapshot)
     service = open_fake_service(settings)
-    answerer, library = service.answerer, service.library
+    served, library = service.served, service.library
     assert library is not None
-    old = answerer.snapshot
+    old = served.snapshot
     with (
         mock.patch("index.snapshot.write_store", side_effect=sqlite3.OperationalError("disk full")),
         pytest.raises(OSError, match="disk full"),
     ):
         library.put([Article("a", "A", "Un texte tout neuf.")])
-    assert answerer.snapshot is old and answerer.generation == live == library.directory.current()
-    assert library.degraded is None
+    assert served.snapshot is old and served.generation == live == library.directory.current()
+    assert served.degraded is None
 
 
 def mount_tmpfs(where: Path, size: str) -> None:
@@ -249,8 +249,8 @@ def test_an_unreadable_newest_index_is_refused_and_the_previous_one_served(
         assert health["articles"] == len(fake_snapshot.articles) + 1
 
     restarted = open_fake_service(settings)
-    assert restarted.degraded is None
-    assert NEW["doc_id"] in restarted.answerer.snapshot.articles
+    assert restarted.served.degraded is None
+    assert NEW["doc_id"] in restarted.served.snapshot.articles
 
 
 def test_no_readable_generation_refuses_to_start(tmp_path: Path, fake_snapshot: Snapshot) -> None:
@@ -285,8 +285,7 @@ def test_a_refused_generation_is_checked_once_not_at_every_refresh(
     each time, and a later good one is still picked up."""
     settings = fake_settings(tmp_path)
     publish(settings, fake_snapshot)
-    library = open_fake_service(settings).library
-    assert library is not None
+    served = open_fake_service(settings).served
     corrupt_truncate_vectors(publish(settings, fake_snapshot))
     loads: list[Path | None] = []
     original = IndexDirectory.load
@@ -296,15 +295,15 @@ def test_a_refused_generation_is_checked_once_not_at_every_refresh(
         return original(directory, model)
 
     with mock.patch.object(IndexDirectory, "load", counted):
-        assert library.refresh() is False
-        assert library.degraded is not None and "checksum" in library.degraded
-        assert library.refresh() is False
+        assert served.refresh() is False
+        assert served.degraded is not None and "checksum" in served.degraded
+        assert served.refresh() is False
         assert len(loads) == 1
         extra = Article("frais", "Frais", "Un article publié après la génération abîmée.")
         publish(settings, fake_snapshot.updated(fake_embedder, add=[extra]))
-        assert library.refresh() is True
-    assert library.degraded is None
-    assert "frais" in library.answerer.snapshot.articles
+        assert served.refresh() is True
+    assert served.degraded is None
+    assert "frais" in served.snapshot.articles
 
 
 def test_a_generation_a_crash_left_unpublished_is_never_served(
@@ -327,8 +326,8 @@ def test_a_generation_a_crash_left_unpublished_is_never_served(
 
     corrupt_truncate_vectors(live)
     service = open_fake_service(settings)
-    assert "jamais" not in service.answerer.snapshot.articles
-    assert service.degraded is not None and previous.name in service.degraded
+    assert "jamais" not in service.served.snapshot.articles
+    assert service.served.degraded is not None and previous.name in service.served.degraded
 
     assert service.library is not None
     service.library.put([Article("suivant", "Suivant", "Un article écrit après la reprise.")])
