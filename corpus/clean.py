@@ -11,6 +11,12 @@ import unicodedata
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+VISIBLE = (
+    r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200d\u2028\u2029\u202f\u205f"
+    r"\u2060\u3000\ufeff\u00ad]"
+)
+"""A regular expression (Python, JSON Schema and Rust alike) for one character that neither
+`normalise_typography` nor stripping removes: a text holds something only if it matches."""
 
 # Whole lines that are site furniture, never article content.
 _BOILERPLATE_LINES = [

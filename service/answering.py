@@ -57,6 +57,7 @@ class Answer:
     answer: AnswerSentence | None
     passages: list[CitedPassage]
     took_ms: float
+    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,12 +122,14 @@ class QuestionAnswerer:
         ]
         sentence = self._best_sentence(searcher, question, vector, hits)
         no_answer = sentence is None or sentence.confidence < self.tuning.threshold
+        excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
             no_answer=no_answer,
             answer=None if no_answer else sentence,
             passages=passages,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            notice=f"no article matches the filters ({filters})" if excluded else None,
         )
 
     def _checked(self, query: str, k: int) -> str:

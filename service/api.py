@@ -19,6 +19,8 @@ from corpus import Article
 from index.search import Filters
 from service.admin import admin_router
 from service.answering import QueryError, QuestionAnswerer
+from service.docs import add_docs
+from service.errors import documented, error_response
 from service.library import Library
 from service.limits import AdmissionMiddleware, Limits
 from service.observability import Metrics, RequestObserver
@@ -26,26 +28,17 @@ from service.runtime import Service
 from service.schemas import (
     DocumentOut,
     DocumentSummary,
-    ErrorOut,
     Health,
     SearchRequest,
     SearchResponse,
+    search_request,
 )
 from service.served import ServedIndex
 from service.settings import Settings, get_settings
-from service.slack import slack_router
+from service.slack import slack_configured, slack_router
 
 log = logging.getLogger("depeche.api")
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "The body is not UTF-8"},
-    401: {"model": ErrorOut, "description": "Missing or wrong API key"},
-    404: {"model": ErrorOut, "description": "Unknown document"},
-    413: {"model": ErrorOut, "description": "Body too large"},
-    422: {"model": ErrorOut, "description": "Invalid request"},
-    429: {"model": ErrorOut, "description": "Too many requests from this client"},
-    503: {"model": ErrorOut, "description": "Busy; try again shortly"},
-}
+ADMITTED = (413, 429, 503, 500)  # possible answers of every route behind admission control
 
 
 def create_app(
@@ -77,38 +70,60 @@ def create_app(
         version="0.1.0",
         summary="Questions in French or English over French news, answered with cited passages.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
     limits = Limits(
         settings.max_body_bytes, settings.rate_limit, settings.rate_burst, settings.max_in_flight
     )
     app.add_middleware(AdmissionMiddleware, limits=limits)
     app.add_middleware(RequestObserver, metrics=lambda: getattr(app.state, "metrics", None))
-    app.include_router(slack_router(settings, lambda: _served(app).answerer))
+    add_docs(app)
+    if slack_configured(settings):
+        app.include_router(slack_router(settings, lambda: _served(app).answerer))
     app.include_router(admin_router(settings, lambda: _library(app)))
     reader = [Depends(_api_key_guard(settings))]
+    guarded = (401,) if settings.api_key else ()
+    SearchBody = search_request(settings.max_query_chars)
 
-    @app.post("/search", response_model=SearchResponse, responses=ERRORS, dependencies=reader)
-    def search(body: SearchRequest, answerer: Answerer) -> SearchResponse:
-        """Best passages for the question, an answer sentence, and a citation for each."""
+    @app.post(
+        "/search",
+        response_model=SearchResponse,
+        responses=documented(400, 422, *guarded, *ADMITTED),
+        dependencies=reader,
+    )
+    def search(body: SearchBody, answerer: Answerer) -> SearchResponse:  # type: ignore[valid-type]
+        """Best passages for the question, an answer sentence, and a citation for each; a
+        `notice` says when the filters exclude every article."""
+        request: SearchRequest = body
         filters = Filters(
-            frozenset(body.sources) if body.sources else None,
-            body.published_from,
-            body.published_to,
+            frozenset(request.sources) if request.sources else None,
+            request.published_from,
+            request.published_to,
         )
-        answer = answerer.ask(body.query, body.k, body.mode, filters)
+        answer = answerer.ask(request.query, request.k, request.mode, filters)
         return SearchResponse.model_validate(answer)
 
-    @app.get("/documents", response_model=list[DocumentSummary], dependencies=reader)
+    @app.get(
+        "/documents",
+        response_model=list[DocumentSummary],
+        responses=documented(*guarded, *ADMITTED),
+        dependencies=reader,
+    )
     def documents(answerer: Answerer) -> list[DocumentSummary]:
         """Every indexed article's metadata."""
         articles = sorted(answerer.snapshot.articles.values(), key=lambda a: a.doc_id)
         return [DocumentSummary(**_summary(a)) for a in articles]
 
     @app.get(
-        "/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS, dependencies=reader
+        "/documents/{doc_id}",
+        response_model=DocumentOut,
+        responses=documented(404, *guarded, *ADMITTED),
+        dependencies=reader,
     )
     def document(doc_id: str, answerer: Answerer) -> DocumentOut:
         """One article: the stored text that citation offsets point into, and its metadata."""
@@ -117,7 +132,7 @@ def create_app(
             raise HTTPException(404, f"no document with doc_id {doc_id!r}")
         return DocumentOut(**_summary(article), text=article.text)
 
-    @app.get("/healthz", response_model=Health)
+    @app.get("/healthz", response_model=Health, responses=documented(500))
     def health(request: Request) -> Health:
         """Liveness, what is being served, and why the service is degraded if it is."""
         serving = _served(request.app).current
@@ -195,14 +210,18 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in error.errors()
     ]
-    message = "; ".join(
-        f"{'.'.join(str(p) for p in d['loc'][1:]) or 'body'}: {d['msg']}" for d in details
-    )
-    return JSONResponse({"detail": details, "message": message}, status_code=422)
+    message = "; ".join(f"{_field(d['loc'])}: {d['msg']}" for d in details)
+    return error_response(422, message, details)
+
+
+def _field(loc: list[object]) -> str:
+    """Where an error is, for people: `documents.0.text`, without the body's shape tag."""
+    path = [str(part) for part in loc[1:] if part not in ("article", "batch")]
+    return ".".join(path) or "body"
 
 
 async def _query_error(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(error), "message": str(error)}, status_code=422)
+    return error_response(422, str(error))
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
@@ -210,10 +229,15 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     headers = error.headers
     if error.status_code == 405:
         headers = {**(headers or {}), "Allow": _allowed_methods(request, headers)}
-    return JSONResponse(
-        {"detail": error.detail, "message": str(error.detail)},
-        status_code=error.status_code,
-        headers=headers,
+    return error_response(error.status_code, str(error.detail), headers=headers)
+
+
+async def _server_error(request: Request, error: Exception) -> JSONResponse:
+    """Any other failure: a 500 with the request id, which the log line of the error carries."""
+    request_id = getattr(request.state, "request_id", None)
+    log.error("unexpected error", exc_info=error, extra={"request_id": request_id})
+    return error_response(
+        500, "unexpected server error; quote the request id to report it", request_id=request_id
     )
 
 

@@ -12,6 +12,7 @@ from corpus import CorpusError
 from index.manifest import IndexUnusableError
 from index.search import Filters, Mode
 from service.answering import Answer, QueryError
+from service.library import Change
 from service.settings import Settings, get_settings
 
 
@@ -36,9 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    index = commands.add_parser("index", help="build or rebuild the index")
+    index = commands.add_parser(
+        "index", help="add or update articles in the index (--replace: make them all of it)"
+    )
     index.add_argument(
         "paths", nargs="*", type=Path, help="files or folders (default: built-in corpus)"
+    )
+    index.add_argument(
+        "--replace",
+        action="store_true",
+        help="remove every indexed article that is not under PATHS (they are listed)",
     )
     index.set_defaults(run=_index)
 
@@ -65,10 +73,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    from service.runtime import build_index, load_embedder
+    from service.runtime import index_paths, load_embedder
 
-    build_index(settings, load_embedder(settings), args.paths)
+    change = index_paths(settings, load_embedder(settings), args.paths, args.replace)
+    print(describe(change))
     return 0
+
+
+def describe(change: Change) -> str:
+    """What `depeche index` changed, for a person."""
+    lines = [
+        f"{label} {_articles(len(ids))}: {', '.join(ids)}"
+        for label, ids in (
+            ("Added", change.added),
+            ("Updated", change.replaced),
+            ("Removed", change.deleted),
+        )
+        if ids
+    ]
+    if change.unchanged:
+        lines.append(f"Unchanged: {_articles(len(change.unchanged))}")
+    if change.generation is None:
+        lines.append("Nothing to publish: the index is as it was.")
+    else:
+        lines.append(
+            f"Published generation {change.generation} ({change.passages} passages); "
+            "a running server serves it within seconds."
+        )
+    return "\n".join(lines)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,9 +117,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _articles(count: int) -> str:
+    return f"{count} article{'s' * (count != 1)}"
+
+
 def render(answer: Answer) -> str:
     """The answer as text for a terminal."""
     lines = []
+    if answer.notice:
+        return f"{answer.notice}."
     if answer.answer is None:
         lines.append("Pas de réponse sûre dans les articles. Passages les plus proches :")
     else:

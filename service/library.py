@@ -5,7 +5,7 @@ one (re-embedding only what changed), publishes it atomically, and only then has
 index swap it in; a change is acknowledged only once it is durable on disk.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from corpus import Article
@@ -30,6 +30,17 @@ class Change:
     passages: int
 
 
+def compare(
+    before: Mapping[str, Article], articles: Sequence[Article]
+) -> tuple[list[str], list[str], list[str]]:
+    """The doc_ids of `articles` that are new, that replace a different article, and that
+    are identical to one in `before`."""
+    added = [a.doc_id for a in articles if a.doc_id not in before]
+    replaced = [a.doc_id for a in articles if a.doc_id in before and before[a.doc_id] != a]
+    unchanged = [a.doc_id for a in articles if before.get(a.doc_id) == a]
+    return added, replaced, unchanged
+
+
 class Library:
     """The writer side of a served index: every change goes through `served`."""
 
@@ -43,13 +54,7 @@ class Library:
         """Add or replace articles; re-sending an identical article changes nothing."""
         with self.directory.writer_lock(self.lock_timeout):
             base = self._newest()
-            added = [a.doc_id for a in articles if a.doc_id not in base.articles]
-            replaced = [
-                a.doc_id
-                for a in articles
-                if a.doc_id in base.articles and base.articles[a.doc_id] != a
-            ]
-            unchanged = [a.doc_id for a in articles if base.articles.get(a.doc_id) == a]
+            added, replaced, unchanged = compare(base.articles, articles)
             changed = [a for a in articles if a.doc_id not in unchanged]
             if not changed:
                 return Change([], [], unchanged, [], None, len(base.passages))

@@ -12,7 +12,7 @@ from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import AnswerTuning, QuestionAnswerer
-from service.library import Library
+from service.library import Change, Library, compare
 from service.served import ServedIndex
 from service.settings import Settings
 
@@ -28,37 +28,46 @@ def load_embedder(settings: Settings) -> Embedder:
     )
 
 
-def build_index(
-    settings: Settings, embedder: Embedder, paths: Sequence[Path] = (), progress: bool = True
-) -> Snapshot:
-    """Index the articles under `paths` (the built-in corpus if none) and publish the result.
+def index_paths(
+    settings: Settings, embedder: Embedder, paths: Sequence[Path] = (), replace: bool = False
+) -> Change:
+    """Add the articles under `paths` (the built-in corpus if none) to the index, or with
+    `replace` make them its whole content, and publish the result if anything changed.
 
     Articles unchanged since the live index keep their vectors, so a rebuild is quick.
     """
     articles: list[Article] = read_paths(paths) if paths else builtin_articles()
     directory = IndexDirectory(settings.index_dir)
     with directory.writer_lock():
-        try:
-            previous: Snapshot | None = directory.load(embedder.model_id)
-        except IndexMissingError:
-            previous = None
-        except Exception as error:  # an unusable old index is replaced, not reused
-            say(f"Not reusing the existing index: {error}")
-            previous = None
+        previous = _reusable_index(directory, embedder)
+        before = previous.articles if previous else {}
+        added, replaced, unchanged = compare(before, articles)
+        removed = sorted(set(before) - {a.doc_id for a in articles}) if replace else []
+        if previous is not None and not (added or replaced or removed):
+            m = previous.manifest
+            if (m.chunk_size, m.chunk_overlap) == (settings.chunk_size, settings.chunk_overlap):
+                return Change([], [], unchanged, [], None, len(previous.passages))
         snapshot = build_snapshot(
             embedder,
             settings.chunk_size,
             settings.chunk_overlap,
-            keep={},
+            keep={} if replace else dict(before),
             add=articles,
             base=previous,
-            progress=say if progress else None,
+            progress=say,
         )
         folder = directory.publish(snapshot)
-    if progress:
-        m = snapshot.manifest
-        say(f"Indexed {m.articles} articles, {m.passages} passages into {folder}")
-    return snapshot
+    return Change(added, replaced, unchanged, removed, folder.name, len(snapshot.passages))
+
+
+def _reusable_index(directory: IndexDirectory, embedder: Embedder) -> Snapshot | None:
+    try:
+        return directory.load(embedder.model_id)
+    except IndexMissingError:
+        return None
+    except Exception as error:  # an unusable old index is replaced, not reused
+        say(f"Not reusing the existing index: {error}")
+        return None
 
 
 def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> QuestionAnswerer:
@@ -93,7 +102,7 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
         if not build_if_missing:
             raise
         say(f"No index in {settings.index_dir} yet: building it from the built-in corpus.")
-        build_index(settings, embedder)
+        index_paths(settings, embedder)
         snapshot, degraded = directory.load_last_good(settings.model)
     if degraded:
         say(f"Degraded: {degraded}")

@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import SecretStr
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -39,7 +39,7 @@ from slack_sdk.http_retry import (
 from slack_sdk.webhook import WebhookClient
 
 from service.answering import QueryError, QuestionAnswerer
-from service.schemas import ErrorOut
+from service.errors import documented, error_response
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message
 
@@ -49,7 +49,6 @@ logger = logging.getLogger(__name__)
 logging.getLogger("slack_bolt.RequestVerification").addFilter(lambda record: False)
 
 PATHS = ("/slack/events", "/slack/commands")
-SECRETS = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
 SEEN_EVENTS_TTL = 3600.0
 SEEN_EVENTS_MAX = 10_000
 HTTP_TIMEOUT = 10
@@ -60,20 +59,15 @@ MENTION = re.compile(r"<@\w+(?:\|[^>]*)?>")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Missing, stale or wrong Slack signature"},
-    503: {"model": ErrorOut, "description": "Slack is not configured on this server"},
-}
+def slack_configured(settings: Settings) -> bool:
+    """Whether the Slack routes are served: both the signing secret and the bot token are set."""
+    return bool(_reveal(settings.slack_signing_secret) and _reveal(settings.slack_bot_token))
 
 
 def slack_router(settings: Settings, answerer: Callable[[], QuestionAnswerer]) -> APIRouter:
-    """POST /slack/events and /slack/commands; a 503 naming what is missing if not configured."""
+    """POST /slack/events and /slack/commands (only for a configured Slack app)."""
     secret, token = _reveal(settings.slack_signing_secret), _reveal(settings.slack_bot_token)
-    missing = [name for name, value in zip(SECRETS, (secret, token), strict=True) if not value]
-    if missing:
-        endpoint = _unavailable(missing)
-    else:
-        endpoint = _dispatcher(SlackBot(settings, answerer, secret, token).app)
+    endpoint = _dispatcher(SlackBot(settings, answerer, secret, token).app)
     router = APIRouter(tags=["slack"])
     for path in PATHS:
         router.add_api_route(
@@ -81,7 +75,7 @@ def slack_router(settings: Settings, answerer: Callable[[], QuestionAnswerer]) -
             endpoint,
             methods=["POST"],
             summary="Slack events, interactivity and commands",
-            responses=RESPONSES,
+            responses=documented(400, 401, 413, 500),
         )
     return router
 
@@ -270,11 +264,11 @@ def _dispatcher(bolt: App) -> Endpoint:
         """Slack's Events API, interactivity and slash commands, verified and acked by Bolt."""
         body = await request.body()
         if not request.headers.get("x-slack-request-timestamp", "").isdigit():
-            return _error(401, "missing or malformed X-Slack-Request-Timestamp")
+            return error_response(401, "missing or malformed X-Slack-Request-Timestamp")
         try:
             bolt_request = to_bolt_request(request, body)
         except ValueError:
-            return _error(400, "the body is not a Slack payload (JSON or form data)")
+            return error_response(400, "the body is not a Slack payload (JSON or form data)")
         response = await run_in_threadpool(bolt.dispatch, bolt_request)
         if response.status == 401:
             logger.warning("Slack request refused: bad or stale signature (%d bytes)", len(body))
@@ -283,18 +277,5 @@ def _dispatcher(bolt: App) -> Endpoint:
     return slack
 
 
-def _unavailable(missing: list[str]) -> Endpoint:
-    message = f"Slack is not configured on this server: set {' and '.join(missing)}."
-
-    async def slack(request: Request) -> Response:
-        return _error(503, message)
-
-    return slack
-
-
 def _reveal(secret: SecretStr | None) -> str:
     return secret.get_secret_value() if secret else ""
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"detail": message, "message": message}, status_code=status)
