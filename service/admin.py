@@ -1,6 +1,7 @@
 """The write endpoints: add, replace and delete articles, rebuild the index. They only
 translate between HTTP and `Library`; a bearer token guards them."""
 
+import errno
 import hmac
 from collections.abc import Callable
 from typing import Annotated
@@ -18,6 +19,8 @@ from service.schemas import ArticleIn, DocumentBatch, NewDocuments
 from service.settings import Settings
 
 DocId = Annotated[str, PathParam(pattern=DOC_ID)]
+STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+"""Write failures that the storage explains (full, over quota, not writable): 507."""
 
 
 def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRouter:
@@ -37,6 +40,8 @@ def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRoute
         except WriterBusyError as error:
             raise HTTPException(409, str(error), headers={"Retry-After": "5"}) from error
         except OSError as error:
+            if error.errno not in STORAGE_ERRORS:
+                raise  # a 500 with the request id
             raise HTTPException(
                 507, f"the index could not be written ({error}); nothing changed"
             ) from error

@@ -67,7 +67,9 @@ def open_fake_service(settings: Settings) -> Service:
         return open_service(settings)
 
 
-def client_for(settings: Settings) -> TestClient:
+def client_for(settings: Settings, raise_server_exceptions: bool = True) -> TestClient:
     """A test client for the app as `depeche serve` builds it, on the fake embedder.
     Use it as a context manager so that the service is opened (lifespan)."""
-    return TestClient(create_app(settings, open_fake_service))
+    return TestClient(
+        create_app(settings, open_fake_service), raise_server_exceptions=raise_server_exceptions
+    )

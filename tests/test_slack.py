@@ -27,8 +27,8 @@ from index.snapshot import Snapshot
 from service.answering import Answer, QuestionAnswerer
 from service.api import create_app
 from service.settings import Settings
-from service.slack import RecentIds
 from service.slack_blocks import APOLOGY, MAX_BLOCKS, MAX_TEXT_CHARS, NO_ANSWER
+from service.slack_dedupe import RecentIds
 from tests.fakes import HashingEmbedder
 from tests.harness import serve_published
 
