@@ -171,8 +171,14 @@ def _write(report: dict[str, Any], runs: dict[str, list[Outcome]], out: Path) ->
     (out / "report.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8"
     )
+    try:
+        import matplotlib
+    except ImportError:
+        print(f"\nWrote {out / 'report.json'} (no chart: pip install 'depeche[eval]')")
+        return
     from eval.chart import draw
 
+    matplotlib.use("Agg")  # files only, no display
     draw(report, out / "report.png")
     print(f"\nWrote {out / 'report.json'} and {out / 'report.png'}")
 

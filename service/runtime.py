@@ -8,7 +8,7 @@ from pathlib import Path
 
 from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder, SentenceTransformerEmbedder, stay_offline
 from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import AnswerTuning, QuestionAnswerer
@@ -23,6 +23,9 @@ def say(message: str) -> None:
 
 
 def load_embedder(settings: Settings) -> Embedder:
+    """The configured model, loaded without any model hub (unless the environment allows one):
+    the CLI, the server and the evaluation all start the model here."""
+    stay_offline()
     return SentenceTransformerEmbedder(
         settings.model, settings.cache_dir, threads=settings.torch_threads
     )
