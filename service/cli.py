@@ -13,6 +13,7 @@ from index.manifest import IndexUnusableError
 from index.search import Filters, Mode
 from service.answering import Answer, QueryError
 from service.library import Change
+from service.logs import configure_logging
 from service.settings import Settings, get_settings
 
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.run is not _eval:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.options = rest
+    configure_logging(structured=args.run is _serve)  # progress for people; JSON for a server
     settings = get_settings()
     try:
         result: int = args.run(args, settings)
@@ -150,13 +152,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.api import create_app
-    from service.observability import configure_logging
     from service.runtime import Service, open_service
 
     def factory(s: Settings) -> Service:
         return open_service(s, build_if_missing=True)
 
-    configure_logging()
     app = create_app(settings, factory)
     uvicorn.run(
         app, host=args.host or settings.host, port=args.port or settings.port, access_log=False

@@ -1,6 +1,5 @@
-"""Request ids, structured (JSON) access logs and Prometheus metrics for the HTTP API."""
+"""Request ids, access logs and Prometheus metrics for the HTTP API."""
 
-import json
 import logging
 import time
 import uuid
@@ -13,32 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from index.snapshot import Snapshot
 
 log = logging.getLogger("depeche.http")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line, with the extra fields given to the logger."""
-
-    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "message": record.getMessage(),
-        }
-        entry |= {name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)}
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("depeche")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
 
 
 class Metrics:

@@ -1,7 +1,7 @@
 """Putting the parts together: the configured embedder, index directory, served index and
 writer."""
 
-import sys
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +16,7 @@ from service.library import Change, Library, compare
 from service.served import ServedIndex
 from service.settings import Settings
 
-
-def say(message: str) -> None:
-    """Progress for people, on stderr so that --json output stays clean."""
-    print(message, file=sys.stderr, flush=True)
+log = logging.getLogger("depeche.index")
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -57,7 +54,7 @@ def index_paths(
             keep={} if replace else dict(before),
             add=articles,
             base=previous,
-            progress=say,
+            progress=log.info,
         )
         folder = directory.publish(snapshot)
     return Change(added, replaced, unchanged, removed, folder.name, len(snapshot.passages))
@@ -69,7 +66,7 @@ def _reusable_index(directory: IndexDirectory, embedder: Embedder) -> Snapshot |
     except IndexMissingError:
         return None
     except Exception as error:  # an unusable old index is replaced, not reused
-        say(f"Not reusing the existing index: {error}")
+        log.warning("Not reusing the existing index: %s", error)
         return None
 
 
@@ -104,11 +101,11 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
     except IndexMissingError:
         if not build_if_missing:
             raise
-        say(f"No index in {settings.index_dir} yet: building it from the built-in corpus.")
+        log.info("No index in %s yet: building it from the built-in corpus.", settings.index_dir)
         index_paths(settings, embedder)
         snapshot, degraded = directory.load_last_good(settings.model)
     if degraded:
-        say(f"Degraded: {degraded}")
+        log.warning("Degraded: %s", degraded)
     served = ServedIndex(
         directory,
         lambda s: make_answerer(settings, s, embedder),

@@ -1,6 +1,7 @@
 """The served index: which snapshot answers questions, from which published generation, and
 whether the service is healthy. The one place that changes what is served."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,8 @@ from index.directory import IndexDirectory, WriterBusyError
 from index.manifest import IndexCorruptError
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
+
+log = logging.getLogger("depeche.served")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class ServedIndex:
         try:
             snapshot = self.directory.load(self.snapshot.manifest.model)
         except IndexCorruptError as error:
+            log.warning("Degraded: not serving %s: %s", current, error)
             self._refused = current
             served = self._current
             self._current = Serving(
@@ -93,6 +97,9 @@ class ServedIndex:
             return False
         try:
             with self.directory.writer_lock(timeout=0.5):
-                return self.catch_up()
+                changed = self.catch_up()
         except WriterBusyError:
             return False
+        if changed:
+            log.info("Serving generation %s, published by another writer", self.generation)
+        return changed
