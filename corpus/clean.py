@@ -8,7 +8,8 @@ with a plain apostrophe matches an article written with a curly one.
 import re
 import unicodedata
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
+APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼ´`"})
+"""Every apostrophe-like character to the plain one, for `str.translate`."""
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 VISIBLE = (
@@ -50,9 +51,15 @@ _TAIL_RE = re.compile(rf"^\s*(?:{'|'.join(_TAIL_MARKERS)})\s*:?\s*$", re.IGNOREC
 
 def normalise_typography(text: str) -> str:
     """Unify apostrophes, spaces and invisible characters (NFC, no other change of meaning)."""
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    text = unicodedata.normalize("NFC", text).translate(APOSTROPHES)
     text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text)
+
+
+def fold_accents(text: str) -> str:
+    """Remove diacritics: « désigné » -> « designe » (compatibility forms decomposed too)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def remove_boilerplate(text: str) -> str:

@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,10 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from corpus import Article
 from index.search import Filters
 from service.admin import admin_router
-from service.answering import QueryError, QuestionAnswerer
+from service.answering import Answer, QueryError, QuestionAnswerer
 from service.docs import add_docs
 from service.errors import documented, error_response
 from service.library import Library
@@ -30,7 +29,6 @@ from service.schemas import (
     DocumentSummary,
     Health,
     SearchRequest,
-    SearchResponse,
     search_request,
 )
 from service.served import ServedIndex
@@ -92,11 +90,11 @@ def create_app(
 
     @app.post(
         "/search",
-        response_model=SearchResponse,
+        response_model=Answer,
         responses=documented(400, 422, *guarded, *ADMITTED),
         dependencies=reader,
     )
-    def search(body: SearchBody, answerer: Answerer) -> SearchResponse:  # type: ignore[valid-type]
+    def search(body: SearchBody, answerer: Answerer) -> Answer:  # type: ignore[valid-type]
         """Best passages for the question, an answer sentence, and a citation for each; a
         `notice` says when the filters exclude every article."""
         request: SearchRequest = body
@@ -105,8 +103,7 @@ def create_app(
             request.published_from,
             request.published_to,
         )
-        answer = answerer.ask(request.query, request.k, request.mode, filters)
-        return SearchResponse.model_validate(answer)
+        return answerer.ask(request.query, request.k, request.mode, filters)
 
     @app.get(
         "/documents",
@@ -117,7 +114,7 @@ def create_app(
     def documents(answerer: Answerer) -> list[DocumentSummary]:
         """Every indexed article's metadata."""
         articles = sorted(answerer.snapshot.articles.values(), key=lambda a: a.doc_id)
-        return [DocumentSummary(**_summary(a)) for a in articles]
+        return [DocumentSummary.of(a) for a in articles]
 
     @app.get(
         "/documents/{doc_id}",
@@ -130,7 +127,7 @@ def create_app(
         article = answerer.snapshot.articles.get(doc_id)
         if article is None:
             raise HTTPException(404, f"no document with doc_id {doc_id!r}")
-        return DocumentOut(**_summary(article), text=article.text)
+        return DocumentOut.of(article)
 
     @app.get("/healthz", response_model=Health, responses=documented(500))
     def health(request: Request) -> Health:
@@ -197,11 +194,6 @@ def _api_key_guard(settings: Settings) -> Callable[..., None]:
             raise HTTPException(401, "a valid X-API-Key header is required")
 
     return guard
-
-
-def _summary(article: Article) -> dict[str, Any]:
-    fields = ("doc_id", "title", "source", "url", "published", "published_inferred", "language")
-    return {name: getattr(article, name) for name in fields} | {"chars": len(article.text)}
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

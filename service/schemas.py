@@ -2,7 +2,7 @@
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from corpus.article import DOC_ID
+from corpus.article import DOC_ID, Article
 from corpus.clean import VISIBLE
 from index.search import Mode
 from service.answering import MAX_K
@@ -89,50 +89,8 @@ def search_request(max_query_chars: int) -> type[SearchRequest]:
     return create_model("SearchRequest", __base__=SearchRequest, query=(query, ...))
 
 
-class CitationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    doc_id: str
-    title: str
-    source: str | None
-    url: str | None
-    published: date | None
-    start: int
-    end: int
-
-
-class PassageOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    rank: int
-    score: float
-    text: str
-    citation: CitationOut
-
-
-class AnswerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    text: str
-    citation: CitationOut
-    confidence: float
-
-
-class SearchResponse(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    query: str
-    no_answer: bool
-    answer: AnswerOut | None
-    passages: list[PassageOut]
-    took_ms: float
-    notice: str | None = Field(
-        None, description="Set when the filters exclude every article (then no passages)."
-    )
-
-
 class DocumentSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An article's metadata (the fields of `corpus.Article` but its text) and its length."""
 
     doc_id: str
     title: str
@@ -142,6 +100,10 @@ class DocumentSummary(BaseModel):
     published_inferred: bool
     language: str
     chars: int
+
+    @classmethod
+    def of(cls, article: Article) -> Self:
+        return cls.model_validate(vars(article) | {"chars": len(article.text)})
 
 
 class DocumentOut(DocumentSummary):

@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
+from corpus.dates import MONTH_NAMES
 from service.answering import Answer, Citation, CitedPassage
 
 MAX_BLOCKS = 50
@@ -16,10 +17,6 @@ MAX_TEXT_CHARS = 3000
 EXCERPT_CHARS = 600
 SENTENCE_CHARS = 1000
 TITLE_CHARS = 200
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans les articles."
 APOLOGY = "Désolé, la recherche a échoué. L'erreur est notée ; réessayez dans un instant."
 
@@ -68,7 +65,7 @@ def _source(citation: Citation) -> str:
 
 
 def _french_date(day: date | None) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else ""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}" if day else ""
 
 
 def _section(text: str) -> dict[str, Any]:
