@@ -1,44 +1,23 @@
-"""The `depeche` command: index, ask, serve (and eval, from the eval package)."""
+"""The service's commands of `depeche`: index, ask and serve (the entry module, depeche_cli,
+adds `eval` and runs them)."""
 
 import argparse
 import json
-import sys
 import textwrap
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from corpus import CorpusError
-from index.manifest import IndexUnusableError
 from index.search import Filters, Mode
-from service.answering import Answer, QueryError
+from service.answering import Answer
 from service.library import Change
-from service.logs import configure_logging
-from service.settings import Settings, get_settings
+from service.settings import Settings
+
+Commands = argparse._SubParsersAction  # type of what `add_subparsers` returns
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args, rest = parser.parse_known_args(argv)
-    if rest and args.run is not _eval:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    args.options = rest
-    configure_logging(structured=args.run is _serve)  # progress for people; JSON for a server
-    settings = get_settings()
-    try:
-        result: int = args.run(args, settings)
-        return result
-    except (CorpusError, QueryError, IndexUnusableError) as error:
-        print(f"depeche: {error}", file=sys.stderr)
-        return 2
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="depeche", description="Questions over French news, answered with cited passages."
-    )
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
-
+def add_commands(commands: Commands) -> None:
+    """The service's subcommands: index, ask and serve."""
     index = commands.add_parser(
         "index", help="add or update articles in the index (--replace: make them all of it)"
     )
@@ -65,13 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the HTTP API (builds the index if none)")
     serve.add_argument("--host", help="address to listen on (default DEPECHE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default DEPECHE_PORT or 8000)")
-    serve.set_defaults(run=_serve)
-
-    evaluate = commands.add_parser(
-        "eval", help="score the gold questions (options: `depeche eval --help`)", add_help=False
-    )
-    evaluate.set_defaults(run=_eval)
-    return parser
+    serve.set_defaults(run=_serve, structured_logs=True)
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
@@ -162,13 +135,3 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         app, host=args.host or settings.host, port=args.port or settings.port, access_log=False
     )
     return 0
-
-
-def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.runner import main as eval_main
-
-    return eval_main(args.options)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 def depeche(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "depeche_cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -9,8 +9,8 @@ from unittest import mock
 
 import pytest
 
+from depeche_cli import main
 from index.directory import IndexDirectory
-from service.cli import main
 from service.settings import Settings
 from tests.fakes import HashingEmbedder
 
@@ -24,7 +24,7 @@ def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
 
     def depeche(*args: str) -> tuple[int, str]:
         with (
-            mock.patch("service.cli.get_settings", return_value=settings),
+            mock.patch("depeche_cli.get_settings", return_value=settings),
             mock.patch("service.runtime.load_embedder", return_value=HashingEmbedder()),
         ):
             code = main(list(args))

@@ -11,10 +11,10 @@ ROOT = Path(__file__).parent.parent
 PROBE = """
 import json, logging, os, pkgutil, sys, importlib
 before = dict(os.environ)
-for package in ("corpus", "index", "service", "eval"):
+for package in ("corpus", "index", "service", "eval", "depeche_cli"):
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
-        if info.name != "eval.__main__":
+        if not info.name.endswith("__main__"):
             importlib.import_module(info.name)
 print(json.dumps({
     "environment": sorted(set(os.environ.items()) ^ set(before.items())),
