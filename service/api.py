@@ -13,12 +13,12 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.search import Filters
 from service.admin import admin_router
 from service.answering import Answer, QueryError, QuestionAnswerer
-from service.docs import add_docs
 from service.errors import documented, error_response
 from service.library import Library
 from service.limits import AdmissionMiddleware, Limits
@@ -36,6 +36,7 @@ from service.settings import Settings, get_settings
 from service.slack import slack_configured, slack_router
 
 log = logging.getLogger("depeche.api")
+DOCS_ASSETS = "/docs/assets"
 ADMITTED = (413, 429, 503, 500)  # possible answers of every route behind admission control
 
 
@@ -63,12 +64,12 @@ def create_app(
         yield
         watcher.cancel()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs with Swagger UI's assets served from here: works offline
         title="depeche",
         version="0.1.0",
         summary="Questions in French or English over French news, answered with cited passages.",
         lifespan=lifespan,
-        docs_url=None,
+        static_url=DOCS_ASSETS,
         redoc_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -80,7 +81,6 @@ def create_app(
     )
     app.add_middleware(AdmissionMiddleware, limits=limits)
     app.add_middleware(RequestObserver, metrics=lambda: getattr(app.state, "metrics", None))
-    add_docs(app)
     if slack_configured(settings):
         app.include_router(slack_router(settings, lambda: _served(app).answerer))
     app.include_router(admin_router(settings, lambda: _library(app)))
