@@ -4,6 +4,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+DOC_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+"""What a doc_id may be: 1-128 letters, digits, '.', '_' or '-', not starting with a sign."""
+
 
 @dataclass(frozen=True)
 class Article:

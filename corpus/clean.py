@@ -8,9 +8,16 @@ with a plain apostrophe matches an article written with a curly one.
 import re
 import unicodedata
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
+APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼ´`"})
+"""Every apostrophe-like character to the plain one, for `str.translate`."""
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+VISIBLE = (
+    r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200d\u2028\u2029\u202f\u205f"
+    r"\u2060\u3000\ufeff\u00ad]"
+)
+"""A regular expression (Python, JSON Schema and Rust alike) for one character that neither
+`normalise_typography` nor stripping removes: a text holds something only if it matches."""
 
 # Whole lines that are site furniture, never article content.
 _BOILERPLATE_LINES = [
@@ -44,9 +51,15 @@ _TAIL_RE = re.compile(rf"^\s*(?:{'|'.join(_TAIL_MARKERS)})\s*:?\s*$", re.IGNOREC
 
 def normalise_typography(text: str) -> str:
     """Unify apostrophes, spaces and invisible characters (NFC, no other change of meaning)."""
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    text = unicodedata.normalize("NFC", text).translate(APOSTROPHES)
     text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text)
+
+
+def fold_accents(text: str) -> str:
+    """Remove diacritics: « désigné » -> « designe » (compatibility forms decomposed too)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def remove_boilerplate(text: str) -> str:

@@ -3,8 +3,10 @@
 import re
 from datetime import date
 
-_NAMES = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-MONTHS = {name: number for number, name in enumerate(_NAMES.split(), start=1)}
+MONTH_NAMES = tuple(
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+)
+MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 _DATE = re.compile(rf"\b(\d{{1,2}})(?:er)? ({'|'.join(MONTHS)}) (\d{{4}})\b", re.IGNORECASE)
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from corpus.article import Article, content_id
+from corpus.article import DOC_ID, Article, content_id
 from corpus.clean import clean_text, normalise_typography
 from corpus.dates import infer_published
 
@@ -100,13 +100,14 @@ def article_from_record(record: dict[str, Any]) -> Article:
 
 
 def article_from_html(html: str, meta: dict[str, Any]) -> Article:
-    """Extract the main text and metadata of an HTML page with trafilatura."""
+    """Extract the main text and metadata of an HTML page with trafilatura; a page where it
+    finds no main text (a fragment, a short note) keeps its visible text."""
     import trafilatura
 
     result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
     extracted = result if isinstance(result, dict) or result is None else result.as_dict()
     if not extracted or not extracted.get("text"):
-        raise CorpusError("no article text found in the HTML")
+        extracted = {"text": _visible_text(html)}
     found = {
         "title": extracted.get("title"),
         "source": extracted.get("sitename"),
@@ -118,6 +119,19 @@ def article_from_html(html: str, meta: dict[str, Any]) -> Article:
         key: value for key, value in meta.items() if value is not None
     }
     return article_from_text(str(extracted["text"]), merged)
+
+
+def _visible_text(html: str) -> str:
+    """The text of a page without its markup, scripts and styles."""
+    from lxml import etree
+    from lxml.html import document_fromstring
+
+    try:
+        tree = document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    etree.strip_elements(tree, "script", "style", with_tail=False)
+    return str(tree.text_content())
 
 
 def article_from_text(raw: str, meta: dict[str, Any]) -> Article:
@@ -142,7 +156,7 @@ def _doc_id(given: object, text: str) -> str:
     if given is None:
         return content_id(text)
     doc_id = str(given)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", doc_id):
+    if not re.fullmatch(DOC_ID, doc_id):
         raise CorpusError(f"doc_id {doc_id!r} must be 1-128 letters, digits, '.', '_' or '-'")
     return doc_id
 

@@ -1,18 +1,18 @@
-"""The PNG chart of an evaluation report: metrics per run, and hit@1 per question kind."""
+"""The PNG chart of an evaluation report: metrics per run, and hit@1 per question kind.
+Needs matplotlib, the `eval` extra (`pip install 'depeche[eval]'`)."""
 
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 METRICS = ("hit@1", "hit@5", "mrr", "answer_accuracy", "no_answer_recall")
 
 
 def draw(report: dict[str, Any], path: Path) -> None:
+    """Write the chart; the caller sets matplotlib's backend (see `eval.runner.main`)."""
+    import matplotlib.pyplot as plt
+
     runs = report["runs"]
     names = list(runs)
     kinds = sorted(

@@ -165,7 +165,7 @@ def free_port() -> int:
 def server(environment: dict[str, str], startup_timeout: float) -> Iterator[str]:
     """`depeche serve` on a free port of 127.0.0.1 with `environment` added; its URL."""
     port = free_port()
-    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "depeche_cli", "serve", "--host", "127.0.0.1"]
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
             [*command, "--port", str(port)],

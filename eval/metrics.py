@@ -5,13 +5,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-_APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼ´`"})
+from corpus.clean import APOSTROPHES, fold_accents
 
 
 def normalise(text: str) -> str:
     """Apostrophes to ', NFKC, lowercase, accents removed, whitespace folded."""
-    text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHES)).lower()
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    text = fold_accents(unicodedata.normalize("NFKC", text.translate(APOSTROPHES)).lower())
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 

@@ -3,6 +3,7 @@
 import argparse
 import itertools
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,9 +19,10 @@ from eval.gold import QUESTIONS_FILE, GoldSetError, Question, check_questions, l
 from eval.scoring import Outcome, score, summarise
 from index.search import Mode
 from index.snapshot import build_snapshot
-from service.runtime import load_embedder, load_reader, make_answerer, say
+from service.runtime import load_embedder, load_reader, make_answerer
 from service.settings import get_settings
 
+log = logging.getLogger("depeche.eval")
 THRESHOLDS_FILE = Path(__file__).parent / "thresholds.json"
 TABLE_COLUMNS = (
     "hit@1",
@@ -102,7 +104,7 @@ def _backends(args: argparse.Namespace) -> list[Backend]:
             articles = builtin_articles()
             if args.distractors:
                 articles += french_man_pages(args.distractors, size - overlap)
-            progress = say if args.distractors else None
+            progress = log.info if args.distractors else None
             reader = load_reader(variant) if args.reader != "off" else None
             snapshot = build_snapshot(
                 embedder, size, overlap, {}, articles, progress=progress, reader=reader
@@ -180,8 +182,14 @@ def _write(report: dict[str, Any], runs: dict[str, list[Outcome]], out: Path) ->
     (out / "report.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8"
     )
+    try:
+        import matplotlib
+    except ImportError:
+        print(f"\nWrote {out / 'report.json'} (no chart: pip install 'depeche[eval]')")
+        return
     from eval.chart import draw
 
+    matplotlib.use("Agg")  # files only, no display
     draw(report, out / "report.png")
     print(f"\nWrote {out / 'report.json'} and {out / 'report.png'}")
 

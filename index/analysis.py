@@ -1,10 +1,12 @@
 """French text analysis for the lexical index: elision, stop words, stemming, accent folding."""
 
 import re
-import unicodedata
+import threading
 from functools import lru_cache
 
 import Stemmer
+
+from corpus.clean import APOSTROPHES, fold_accents
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+")
@@ -25,20 +27,21 @@ STOP_WORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
+_per_thread = threading.local()
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("french")
-
-
-def fold_accents(word: str) -> str:
-    """Remove diacritics: « désigné » -> « designe »."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    """This thread's French stemmer: PyStemmer's documentation says a stemmer must not be
+    used by two threads at once, and queries are answered on several."""
+    stemmer: Stemmer.Stemmer | None = getattr(_per_thread, "stemmer", None)
+    if stemmer is None:
+        stemmer = _per_thread.stemmer = Stemmer.Stemmer("french")
+    return stemmer
 
 
 def analyse(text: str) -> list[str]:
     """Terms of `text` for BM25: lowercased, elisions cut, stop words dropped, stemmed, folded."""
-    text = _ELISION.sub(" ", text.lower().replace("’", "'"))
+    text = _ELISION.sub(" ", text.lower().translate(APOSTROPHES))
     words = [word for word in _TOKEN.findall(text) if word not in STOP_WORDS]
     return [fold_accents(stem) for stem in _stemmer().stemWords(words)]
 

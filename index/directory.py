@@ -11,6 +11,7 @@ only then named in CURRENT; a crash at any point leaves the previous generation 
 generation CURRENT named before is kept as the fallback; older ones are removed.
 """
 
+import errno
 import fcntl
 import os
 import shutil
@@ -33,7 +34,21 @@ class IndexMissingError(IndexUnusableError):
 
 
 class IndexWriteError(OSError):
-    """A new generation could not be written (disk full, I/O error); the live one is unchanged."""
+    """A new generation could not be written (disk full, I/O error); the live one is unchanged.
+    Its errno is the one SQLite's or FAISS's message names, if any."""
+
+
+# SQLite and FAISS report a full or read-only disk in words, not with an errno.
+_ERRNO_WORDS = [(errno.ENOSPC, "disk is full"), (errno.EROFS, "readonly database")] + [
+    (code, os.strerror(code))
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
+]
+
+
+def _write_error(error: Exception) -> IndexWriteError:
+    text = str(error)
+    code = next((code for code, words in _ERRNO_WORDS if words in text), None)
+    return IndexWriteError(code, text) if code is not None else IndexWriteError(text)
 
 
 class WriterBusyError(RuntimeError):
@@ -108,7 +123,7 @@ class IndexDirectory:
             if self.current() != final:  # leave no unacknowledged generation behind
                 shutil.rmtree(final, ignore_errors=True)
             if isinstance(error, sqlite3.Error | RuntimeError):  # how SQLite and FAISS fail
-                raise IndexWriteError(str(error)) from error
+                raise _write_error(error) from error
             raise
         self._prune(keep={final, previous})
         return final

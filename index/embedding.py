@@ -12,11 +12,19 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-# Never reach a model hub unless the user explicitly allows it.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+OFFLINE = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+}
+
+
+def stay_offline() -> None:
+    """Never reach a model hub unless the user's environment explicitly allows it. Call it where
+    the program starts, before the model libraries are imported (they read these once)."""
+    for name, value in OFFLINE.items():
+        os.environ.setdefault(name, value)
 
 
 class Embedder(Protocol):

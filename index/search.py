@@ -20,7 +20,8 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict search to some sources and a published date range (inclusive)."""
+    """Restrict search to some sources (case does not matter) and a published date range
+    (inclusive)."""
 
     sources: frozenset[str] | None = None
     published_from: date | None = None
@@ -37,6 +38,14 @@ class Filters:
         if day is None:
             return self
         return replace(self, published_to=min(day, self.published_to or day))
+
+    def __str__(self) -> str:
+        parts = [f"source {' or '.join(sorted(self.sources))}"] if self.sources else []
+        if self.published_from:
+            parts.append(f"published on or after {self.published_from}")
+        if self.published_to:
+            parts.append(f"published on or before {self.published_to}")
+        return ", ".join(parts) or "none"
 
 
 @dataclass(frozen=True)
@@ -118,14 +127,19 @@ class Searcher:
         known = sum(w for term, w in weights.items() if self.snapshot.lexical.knows(term))
         return known / total if total else 0.0
 
+    def admits_any(self, filters: Filters) -> bool:
+        """Whether any passage passes `filters`."""
+        return bool(self._mask(filters).any())
+
     def _mask(self, filters: Filters) -> np.ndarray:
         """Which passage rows the filters allow."""
         if not filters:
             return np.ones(len(self._ids), dtype=bool)
+        sources = {s.casefold() for s in filters.sources or ()}
         docs = {
             a.doc_id
             for a in self.snapshot.articles.values()
-            if (not filters.sources or (a.source or "") in filters.sources)
+            if (not sources or (a.source or "").casefold() in sources)
             and (
                 filters.published_from is None
                 or (a.published and a.published >= filters.published_from)

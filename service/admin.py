@@ -1,37 +1,33 @@
 """The write endpoints: add, replace and delete articles, rebuild the index. They only
 translate between HTTP and `Library`; a bearer token guards them."""
 
+import errno
 import hmac
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import Path as PathParam
 
 from corpus import Article, CorpusError
+from corpus.article import DOC_ID
 from corpus.readers import article_from_record
 from index.directory import WriterBusyError
+from service.errors import documented
 from service.library import Change, Library, UnknownDocumentError
-from service.schemas import DocumentBatch, DocumentIn, ErrorOut
+from service.schemas import ArticleIn, DocumentBatch, NewDocuments
 from service.settings import Settings
 
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in {
-        400: "The body is not UTF-8",
-        401: "Missing or wrong bearer token",
-        403: "Write endpoints disabled (no DEPECHE_ADMIN_TOKEN)",
-        404: "Unknown document",
-        409: "Another writer holds the index",
-        413: "Too many documents or too large a body",
-        422: "Invalid article",
-        507: "The index could not be written; the previous one is still served",
-    }.items()
-}
+DocId = Annotated[str, PathParam(pattern=DOC_ID)]
+STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+"""Write failures that the storage explains (full, over quota, not writable): 507."""
 
 
 def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRouter:
     router = APIRouter(
-        tags=["admin"], responses=RESPONSES, dependencies=[Depends(_guard(settings))]
+        tags=["admin"],
+        responses=documented(400, 401, 403, 409, 413, 422, 507),
+        dependencies=[Depends(_guard(settings))],
     )
 
     def write(change: Callable[[Library], Change]) -> Change:
@@ -44,28 +40,36 @@ def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRoute
         except WriterBusyError as error:
             raise HTTPException(409, str(error), headers={"Retry-After": "5"}) from error
         except OSError as error:
+            if error.errno not in STORAGE_ERRORS:
+                raise  # a 500 with the request id
             raise HTTPException(
                 507, f"the index could not be written ({error}); nothing changed"
             ) from error
 
     @router.post("/documents", response_model=Change, status_code=201)
-    def add_documents(body: DocumentIn | DocumentBatch) -> Change:
-        """Add one article or a batch (`{"documents": [...]}`); a re-send changes nothing."""
+    def add_documents(body: NewDocuments) -> Change:
+        """Add one article or a batch (`{"documents": [...]}`); a re-send changes nothing.
+        201 even when nothing changed: the articles are there."""
         items = body.documents if isinstance(body, DocumentBatch) else [body]
         if len(items) > settings.max_batch:
             raise HTTPException(413, f"at most {settings.max_batch} documents per request")
-        articles = _articles(items)
+        articles = _articles([item.model_dump(exclude_none=True) for item in items])
         return write(lambda lib: lib.put(articles))
 
-    @router.put("/documents/{doc_id}", response_model=Change)
-    def replace_document(doc_id: str, body: DocumentIn) -> Change:
-        """Create or replace the article `doc_id`."""
-        if body.doc_id not in (None, doc_id):
-            raise HTTPException(422, "the body's doc_id differs from the path's")
-        articles = _articles([body.model_copy(update={"doc_id": doc_id})])
-        return write(lambda lib: lib.put(articles))
+    @router.put(
+        "/documents/{doc_id}",
+        response_model=Change,
+        responses={201: {"model": Change, "description": "Created"}},
+    )
+    def put_document(doc_id: DocId, body: ArticleIn, response: Response) -> Change:
+        """Create (201) or replace (200) the article `doc_id`."""
+        articles = _articles([body.model_dump(exclude_none=True) | {"doc_id": doc_id}])
+        change = write(lambda lib: lib.put(articles))
+        if change.added:
+            response.status_code = 201
+        return change
 
-    @router.delete("/documents/{doc_id}", response_model=Change)
+    @router.delete("/documents/{doc_id}", response_model=Change, responses=documented(404))
     def delete_document(doc_id: str) -> Change:
         """Remove an article and all its passages."""
         return write(lambda lib: lib.delete(doc_id))
@@ -78,14 +82,13 @@ def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRoute
     return router
 
 
-def _articles(items: list[DocumentIn]) -> list[Article]:
+def _articles(records: list[dict[str, object]]) -> list[Article]:
+    """The articles to write, in order; of two with the same doc_id, the later one."""
     try:
-        articles = [article_from_record(item.model_dump(exclude_none=True)) for item in items]
+        articles = [article_from_record(record) for record in records]
     except CorpusError as error:
         raise HTTPException(422, str(error)) from error
-    if len({a.doc_id for a in articles}) != len(articles):
-        raise HTTPException(422, "the batch holds the same doc_id twice")
-    return articles
+    return list({article.doc_id: article for article in articles}.values())
 
 
 def _guard(settings: Settings) -> Callable[..., None]:

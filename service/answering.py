@@ -6,7 +6,6 @@ This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothin
 import time
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
@@ -62,10 +61,11 @@ class Answer:
     answer: AnswerSentence | None
     passages: list[CitedPassage]
     took_ms: float
+    notice: str | None = None
 
 
 class QuestionAnswerer:
-    """Answers questions from the live snapshot; `swap` replaces it atomically."""
+    """Answers questions from one snapshot (immutable: `ServedIndex` swaps answerers)."""
 
     def __init__(
         self,
@@ -74,34 +74,19 @@ class QuestionAnswerer:
         fusion: FusionWeights = FusionWeights(),
         tuning: AnswerTuning = AnswerTuning(),
         max_query_chars: int = 1000,
-        generation: Path | None = None,
         reader: Reader | None = None,
     ) -> None:
         self.embedder = embedder
         self.fusion = fusion
         self.tuning = tuning
-        self.reader = reader
         self.max_query_chars = max_query_chars
-        self._served = (Searcher(snapshot, embedder, fusion), generation)
+        self.searcher = Searcher(snapshot, embedder, fusion)
+        # the reader reads the token vectors the index stored for it, or not at all
+        self.reader = reader if reader and snapshot.manifest.reader == reader.id else None
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._served[0].snapshot
-
-    @property
-    def searcher(self) -> Searcher:
-        """The searcher over the served snapshot, for other readers of it (the timeline)."""
-        return self._served[0]
-
-    @property
-    def generation(self) -> Path | None:
-        """The published folder being served (None for an unpublished snapshot)."""
-        return self._served[1]
-
-    def swap(self, snapshot: Snapshot, generation: Path | None) -> None:
-        """Serve `snapshot` from now on; queries already running finish on the old one.
-        A single attribute assignment, so a reader sees the old state or the new, never a mix."""
-        self._served = (Searcher(snapshot, self.embedder, self.fusion), generation)
+        return self.searcher.snapshot
 
     def ask(
         self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, filters: Filters = Filters()
@@ -109,10 +94,9 @@ class QuestionAnswerer:
         """Answer `query` with up to `k` cited passages and, if the evidence holds, a sentence."""
         started = time.perf_counter()
         question = self._checked(query, k)
-        searcher = self._served[0]
-        reader = self._reader_for(searcher.snapshot)
+        searcher = self.searcher
         tokens = None
-        if reader is not None:
+        if self.reader is not None:
             token_embedder: TokenEmbedder = self.embedder  # type: ignore[assignment]
             vector, tokens = token_embedder.embed_query_tokens(question)
         else:
@@ -138,19 +122,15 @@ class QuestionAnswerer:
                 round(pick.confidence, 4),
                 event_date=max(dates, default=None),
             )
+        excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
             no_answer=answer is None,
             answer=answer,
             passages=passages,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            notice=f"no article matches the filters ({filters})" if excluded else None,
         )
-
-    def _reader_for(self, snapshot: Snapshot) -> Reader | None:
-        """The reader, if the snapshot holds its token vectors."""
-        if self.reader is not None and snapshot.manifest.reader == self.reader.id:
-            return self.reader
-        return None
 
     def _pick(
         self,

@@ -7,18 +7,19 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from corpus import Article
 from index.search import Filters
 from service.admin import admin_router
-from service.answering import QueryError, QuestionAnswerer
+from service.answering import Answer, QueryError, QuestionAnswerer
+from service.errors import documented, error_response
 from service.library import Library
 from service.limits import AdmissionMiddleware, Limits
 from service.observability import Metrics, RequestObserver
@@ -26,28 +27,19 @@ from service.runtime import Service
 from service.schemas import (
     DocumentOut,
     DocumentSummary,
-    ErrorOut,
     Health,
     IsoDate,
     SearchRequest,
-    SearchResponse,
-    TimelineOut,
+    search_request,
 )
+from service.served import ServedIndex
 from service.settings import Settings, get_settings
-from service.slack import slack_router
-from service.timeline import build_timeline
+from service.slack import slack_configured, slack_router
+from service.timeline import Timeline, build_timeline
 
 log = logging.getLogger("depeche.api")
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "The body is not UTF-8"},
-    401: {"model": ErrorOut, "description": "Missing or wrong API key"},
-    404: {"model": ErrorOut, "description": "Unknown document"},
-    413: {"model": ErrorOut, "description": "Body too large"},
-    422: {"model": ErrorOut, "description": "Invalid request"},
-    429: {"model": ErrorOut, "description": "Too many requests from this client"},
-    503: {"model": ErrorOut, "description": "Busy; try again shortly"},
-}
+DOCS_ASSETS = "/docs/assets"
+ADMITTED = (413, 429, 503, 500)  # possible answers of every route behind admission control
 
 
 def create_app(
@@ -65,80 +57,107 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service: Service = await run_in_threadpool(service_factory, settings)
         app.state.service = service
-        app.state.answerer = service.answerer
+        served = service.served
         app.state.metrics = Metrics(
-            lambda: service.answerer.snapshot,
-            lambda: datetime.fromisoformat(service.answerer.snapshot.manifest.built_at).timestamp(),
+            lambda: served.snapshot,
+            lambda: datetime.fromisoformat(served.snapshot.manifest.built_at).timestamp(),
         )
-        watcher = asyncio.create_task(_follow_publications(service, settings.reload_seconds))
+        watcher = asyncio.create_task(_follow_publications(served, settings.reload_seconds))
         yield
         watcher.cancel()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs with Swagger UI's assets served from here: works offline
         title="depeche",
         version="0.1.0",
         summary="Questions in French or English over French news, answered with cited passages.",
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        redoc_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
     limits = Limits(
         settings.max_body_bytes, settings.rate_limit, settings.rate_burst, settings.max_in_flight
     )
     app.add_middleware(AdmissionMiddleware, limits=limits)
     app.add_middleware(RequestObserver, metrics=lambda: getattr(app.state, "metrics", None))
-    app.include_router(slack_router(settings, lambda: app.state.answerer))
+    if slack_configured(settings):
+        app.include_router(slack_router(settings, lambda: _served(app).answerer))
     app.include_router(admin_router(settings, lambda: _library(app)))
     reader = [Depends(_api_key_guard(settings))]
+    guarded = (401,) if settings.api_key else ()
+    SearchBody = search_request(settings.max_query_chars)
 
-    @app.post("/search", response_model=SearchResponse, responses=ERRORS, dependencies=reader)
-    def search(body: SearchRequest, answerer: Answerer) -> SearchResponse:
-        """Best passages for the question, an answer sentence, and a citation for each."""
+    @app.post(
+        "/search",
+        response_model=Answer,
+        responses=documented(400, 422, *guarded, *ADMITTED),
+        dependencies=reader,
+    )
+    def search(body: SearchBody, answerer: Answerer) -> Answer:  # type: ignore[valid-type]
+        """Best passages for the question, an answer sentence, and a citation for each; a
+        `notice` says when the filters exclude every article."""
+        request: SearchRequest = body
         filters = Filters(
-            frozenset(body.sources) if body.sources else None,
-            body.published_from,
-            body.published_to,
-        ).as_of(body.as_of)
-        answer = answerer.ask(body.query, body.k, body.mode, filters)
-        return SearchResponse.model_validate(answer)
+            frozenset(request.sources) if request.sources else None,
+            request.published_from,
+            request.published_to,
+        ).as_of(request.as_of)
+        return answerer.ask(request.query, request.k, request.mode, filters)
 
-    @app.get("/timeline", response_model=TimelineOut, responses=ERRORS, dependencies=reader)
+    @app.get(
+        "/timeline",
+        response_model=Timeline,
+        responses=documented(422, *guarded, *ADMITTED),
+        dependencies=reader,
+    )
     def timeline(
         answerer: Answerer,
-        q: Annotated[str, Query(min_length=1, max_length=1000, description="The subject.")],
-        as_of: Annotated[
-            IsoDate | None, Query(description="Only articles published by then.")
-        ] = None,
-    ) -> TimelineOut:
+        q: Annotated[
+            str,
+            Query(min_length=1, max_length=settings.max_query_chars, description="The subject."),
+        ],
+        as_of: Annotated[IsoDate | None, Query(description="Only articles published by then.")] = (
+            None
+        ),
+    ) -> Timeline:
         """The dated events about `q`, oldest first, each merged across the articles telling it."""
-        events = build_timeline(answerer.searcher, q, Filters().as_of(as_of))
-        return TimelineOut.model_validate(events)
+        return build_timeline(answerer.searcher, q, Filters().as_of(as_of))
 
-    @app.get("/documents", response_model=list[DocumentSummary], dependencies=reader)
+    @app.get(
+        "/documents",
+        response_model=list[DocumentSummary],
+        responses=documented(*guarded, *ADMITTED),
+        dependencies=reader,
+    )
     def documents(answerer: Answerer) -> list[DocumentSummary]:
         """Every indexed article's metadata."""
         articles = sorted(answerer.snapshot.articles.values(), key=lambda a: a.doc_id)
-        return [DocumentSummary(**_summary(a)) for a in articles]
+        return [DocumentSummary.of(a) for a in articles]
 
     @app.get(
-        "/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS, dependencies=reader
+        "/documents/{doc_id}",
+        response_model=DocumentOut,
+        responses=documented(404, *guarded, *ADMITTED),
+        dependencies=reader,
     )
     def document(doc_id: str, answerer: Answerer) -> DocumentOut:
         """One article: the stored text that citation offsets point into, and its metadata."""
         article = answerer.snapshot.articles.get(doc_id)
         if article is None:
             raise HTTPException(404, f"no document with doc_id {doc_id!r}")
-        return DocumentOut(**_summary(article), text=article.text)
+        return DocumentOut.of(article)
 
-    @app.get("/healthz", response_model=Health)
+    @app.get("/healthz", response_model=Health, responses=documented(500))
     def health(request: Request) -> Health:
         """Liveness, what is being served, and why the service is degraded if it is."""
-        service: Service = request.app.state.service
-        m = service.answerer.snapshot.manifest
+        serving = _served(request.app).current
+        m = serving.snapshot.manifest
         return Health(
-            status="degraded" if service.degraded else "ok",
-            reason=service.degraded,
+            status="degraded" if serving.degraded else "ok",
+            reason=serving.degraded,
             model=m.model,
             dimension=m.dimension,
             articles=m.articles,
@@ -157,19 +176,24 @@ def create_app(
     return app
 
 
-async def _follow_publications(service: Service, every: float) -> None:
+async def _follow_publications(served: ServedIndex, every: float) -> None:
     """Pick up generations published by another writer (the CLI) while serving."""
-    while service.library is not None:
+    while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(service.library.refresh)
+            await run_in_threadpool(served.refresh)
         except Exception:
             log.exception("could not load the newly published index; still serving the old one")
 
 
+def _served(app: FastAPI) -> ServedIndex:
+    served: ServedIndex = app.state.service.served
+    return served
+
+
 def get_answerer(request: Request) -> QuestionAnswerer:
-    answerer: QuestionAnswerer = request.app.state.answerer
-    return answerer
+    """The answerer of the state served when the request arrived, for the whole request."""
+    return _served(request.app).answerer
 
 
 Answerer = Annotated[QuestionAnswerer, Depends(get_answerer)]
@@ -193,25 +217,24 @@ def _api_key_guard(settings: Settings) -> Callable[..., None]:
     return guard
 
 
-def _summary(article: Article) -> dict[str, Any]:
-    fields = ("doc_id", "title", "source", "url", "published", "published_inferred", "language")
-    return {name: getattr(article, name) for name in fields} | {"chars": len(article.text)}
-
-
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     details = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in error.errors()
     ]
-    message = "; ".join(
-        f"{'.'.join(str(p) for p in d['loc'][1:]) or 'body'}: {d['msg']}" for d in details
-    )
-    return JSONResponse({"detail": details, "message": message}, status_code=422)
+    message = "; ".join(f"{_field(d['loc'])}: {d['msg']}" for d in details)
+    return error_response(422, message, details)
+
+
+def _field(loc: list[object]) -> str:
+    """Where an error is, for people: `documents.0.text`, without the body's shape tag."""
+    path = [str(part) for part in loc[1:] if part not in ("article", "batch")]
+    return ".".join(path) or "body"
 
 
 async def _query_error(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(error), "message": str(error)}, status_code=422)
+    return error_response(422, str(error))
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
@@ -219,10 +242,15 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     headers = error.headers
     if error.status_code == 405:
         headers = {**(headers or {}), "Allow": _allowed_methods(request, headers)}
-    return JSONResponse(
-        {"detail": error.detail, "message": str(error.detail)},
-        status_code=error.status_code,
-        headers=headers,
+    return error_response(error.status_code, str(error.detail), headers=headers)
+
+
+async def _server_error(request: Request, error: Exception) -> JSONResponse:
+    """Any other failure: a 500 with the request id, which the log line of the error carries."""
+    request_id = getattr(request.state, "request_id", None)
+    log.error("unexpected error", exc_info=error, extra={"request_id": request_id})
+    return error_response(
+        500, "unexpected server error; quote the request id to report it", request_id=request_id
     )
 
 

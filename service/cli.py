@@ -1,44 +1,37 @@
-"""The `depeche` command: index, ask, timeline, serve (and eval, from the eval package)."""
+"""The service's commands of `depeche`: index, ask, timeline, serve and train-reader (the
+entry module, depeche_cli, adds `eval` and runs them)."""
 
 import argparse
 import json
+import logging
 import sys
 import textwrap
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from corpus import CorpusError
-from index.manifest import IndexUnusableError
 from index.search import Filters, Mode
-from service.answering import Answer, QueryError
-from service.settings import Settings, get_settings
+from service.answering import Answer
+from service.library import Change
+from service.settings import Settings
+
+log = logging.getLogger("depeche.cli")
+
+Commands = argparse._SubParsersAction  # type of what `add_subparsers` returns
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args, rest = parser.parse_known_args(argv)
-    if rest and args.run is not _eval:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    args.options = rest
-    settings = get_settings()
-    try:
-        result: int = args.run(args, settings)
-        return result
-    except (CorpusError, QueryError, IndexUnusableError) as error:
-        print(f"depeche: {error}", file=sys.stderr)
-        return 2
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="depeche", description="Questions over French news, answered with cited passages."
+def add_commands(commands: Commands) -> None:
+    """The service's subcommands: index, ask and serve."""
+    index = commands.add_parser(
+        "index", help="add or update articles in the index (--replace: make them all of it)"
     )
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
-
-    index = commands.add_parser("index", help="build or rebuild the index")
     index.add_argument(
         "paths", nargs="*", type=Path, help="files or folders (default: built-in corpus)"
+    )
+    index.add_argument(
+        "--replace",
+        action="store_true",
+        help="remove every indexed article that is not under PATHS (they are listed)",
     )
     index.set_defaults(run=_index)
 
@@ -66,29 +59,47 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the HTTP API (builds the index if none)")
     serve.add_argument("--host", help="address to listen on (default DEPECHE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default DEPECHE_PORT or 8000)")
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, structured_logs=True)
 
     train = commands.add_parser(
         "train-reader",
-        help="retrain the answer reader from corpus/training (seeded; about 15 min on 2 cores)",
+        help="retrain the answer reader from corpus/training (seeded; about 10 min on 2 cores)",
     )
     train.add_argument(
         "--out", type=Path, help="where to write the weights (default: service/models)"
     )
     train.set_defaults(run=_train_reader)
 
-    evaluate = commands.add_parser(
-        "eval", help="score the gold questions (options: `depeche eval --help`)", add_help=False
-    )
-    evaluate.set_defaults(run=_eval)
-    return parser
-
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    from service.runtime import build_index, load_embedder
+    from service.runtime import index_paths, load_embedder
 
-    build_index(settings, load_embedder(settings), args.paths)
+    change = index_paths(settings, load_embedder(settings), args.paths, args.replace)
+    print(describe(change))
     return 0
+
+
+def describe(change: Change) -> str:
+    """What `depeche index` changed, for a person."""
+    lines = [
+        f"{label} {_articles(len(ids))}: {', '.join(ids)}"
+        for label, ids in (
+            ("Added", change.added),
+            ("Updated", change.replaced),
+            ("Removed", change.deleted),
+        )
+        if ids
+    ]
+    if change.unchanged:
+        lines.append(f"Unchanged: {_articles(len(change.unchanged))}")
+    if change.generation is None:
+        lines.append("Nothing to publish: the index is as it was.")
+    else:
+        lines.append(
+            f"Published generation {change.generation} ({change.passages} passages); "
+            "a running server serves it within seconds."
+        )
+    return "\n".join(lines)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,9 +118,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _articles(count: int) -> str:
+    return f"{count} article{'s' * (count != 1)}"
+
+
 def render(answer: Answer) -> str:
     """The answer as text for a terminal."""
     lines = []
+    if answer.notice:
+        return f"{answer.notice}."
     if answer.answer is None:
         lines.append("Pas de réponse sûre dans les articles. Passages les plus proches :")
     else:
@@ -155,13 +172,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.api import create_app
-    from service.observability import configure_logging
     from service.runtime import Service, open_service
 
     def factory(s: Settings) -> Service:
         return open_service(s, build_if_missing=True)
 
-    configure_logging()
     app = create_app(settings, factory)
     uvicorn.run(
         app, host=args.host or settings.host, port=args.port or settings.port, access_log=False
@@ -172,22 +187,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _train_reader(args: argparse.Namespace, settings: Settings) -> int:
     from service.reader import MODELS_DIR
     from service.reader_training import run
-    from service.runtime import load_embedder, say
+    from service.runtime import load_embedder
 
     embedder = load_embedder(settings)
     if not hasattr(embedder, "embed_query_tokens"):
         print("depeche: the reader needs a sentence-transformers model", file=sys.stderr)
         return 2
-    card = run(embedder, args.out or MODELS_DIR, log=say)  # type: ignore[arg-type]
-    say(f"Reader {card['id']} written; no-answer threshold {card['threshold']}")
+    card = run(embedder, args.out or MODELS_DIR, log=log.info)  # type: ignore[arg-type]
+    log.info("Reader %s written to %s", card["id"], args.out or MODELS_DIR)
     return 0
-
-
-def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.runner import main as eval_main
-
-    return eval_main(args.options)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

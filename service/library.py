@@ -1,21 +1,18 @@
 """Changing the served corpus: add, replace, delete and rebuild, while queries keep running.
 
 Every change takes the single-writer lock, builds a new snapshot from the newest published
-one (re-embedding only what changed), publishes it atomically, and only then swaps it into
-the answerer; a change is acknowledged only once it is durable on disk.
+one (re-embedding only what changed), publishes it atomically, and only then has the served
+index swap it in; a change is acknowledged only once it is durable on disk.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from corpus import Article
-from index.directory import IndexDirectory, WriterBusyError
 from index.embedding import Embedder
-from index.manifest import IndexCorruptError
 from index.snapshot import Snapshot, build_snapshot
-from service.answering import QuestionAnswerer
 from service.reader import Reader
+from service.served import ServedIndex
 
 
 class UnknownDocumentError(KeyError):
@@ -34,37 +31,39 @@ class Change:
     passages: int
 
 
+def compare(
+    before: Mapping[str, Article], articles: Sequence[Article]
+) -> tuple[list[str], list[str], list[str]]:
+    """The doc_ids of `articles` that are new, that replace a different article, and that
+    are identical to one in `before`."""
+    added = [a.doc_id for a in articles if a.doc_id not in before]
+    replaced = [a.doc_id for a in articles if a.doc_id in before and before[a.doc_id] != a]
+    unchanged = [a.doc_id for a in articles if before.get(a.doc_id) == a]
+    return added, replaced, unchanged
+
+
 class Library:
-    """The writer side of a served index."""
+    """The writer side of a served index: every change goes through `served`. With a
+    `reader`, new sentences also get the reader's token vectors."""
 
     def __init__(
         self,
-        directory: IndexDirectory,
-        answerer: QuestionAnswerer,
+        served: ServedIndex,
         embedder: Embedder,
-        degraded: str | None = None,
         lock_timeout: float = 30.0,
         reader: Reader | None = None,
     ) -> None:
-        self.directory = directory
+        self.served = served
+        self.directory = served.directory
         self.reader = reader
-        self.answerer = answerer
         self.embedder = embedder
-        self.degraded = degraded
         self.lock_timeout = lock_timeout
-        self._refused: Path | None = None  # generations never change: refuse each one once
 
     def put(self, articles: Sequence[Article]) -> Change:
         """Add or replace articles; re-sending an identical article changes nothing."""
         with self.directory.writer_lock(self.lock_timeout):
-            base = self._latest()
-            added = [a.doc_id for a in articles if a.doc_id not in base.articles]
-            replaced = [
-                a.doc_id
-                for a in articles
-                if a.doc_id in base.articles and base.articles[a.doc_id] != a
-            ]
-            unchanged = [a.doc_id for a in articles if base.articles.get(a.doc_id) == a]
+            base = self._newest()
+            added, replaced, unchanged = compare(base.articles, articles)
             changed = [a for a in articles if a.doc_id not in unchanged]
             if not changed:
                 return Change([], [], unchanged, [], None, len(base.passages))
@@ -79,7 +78,7 @@ class Library:
     def delete(self, doc_id: str) -> Change:
         """Remove one article and its passages from every index."""
         with self.directory.writer_lock(self.lock_timeout):
-            base = self._latest()
+            base = self._newest()
             if doc_id not in base.articles:
                 raise UnknownDocumentError(doc_id)
             return self._publish(
@@ -93,7 +92,7 @@ class Library:
     def rebuild(self) -> Change:
         """Re-chunk and re-embed every article from scratch."""
         with self.directory.writer_lock(self.lock_timeout):
-            base = self._latest()
+            base = self._newest()
             m = base.manifest
             fresh = build_snapshot(
                 self.embedder,
@@ -105,35 +104,11 @@ class Library:
             )
             return self._publish(fresh, [], sorted(base.articles), [], [])
 
-    def refresh(self) -> bool:
-        """Serve the newest published generation if another process (`depeche index`)
-        published one; True if it changed what is served."""
-        if self.directory.current() in (self.answerer.generation, self._refused):
-            return False
-        try:
-            with self.directory.writer_lock(timeout=0.5):
-                before = self.answerer.generation
-                self._latest()
-                return self.answerer.generation != before
-        except WriterBusyError:
-            return False  # a writer is at work; look again next time
-
-    def _latest(self) -> Snapshot:
-        """The newest published snapshot (another process may have published since we
-        loaded); if that one is unreadable, the one being served."""
-        served = self.answerer.snapshot
-        current = self.directory.current()
-        if current in (self.answerer.generation, self._refused):
-            return served
-        try:
-            snapshot = self.directory.load(self.embedder.model_id)
-        except IndexCorruptError as error:
-            self.degraded = f"not serving {current}: {error}"
-            self._refused = current
-            return served
-        self.answerer.swap(snapshot, current)
-        self.degraded = None
-        return snapshot
+    def _newest(self) -> Snapshot:
+        """The state to change (under the lock): the newest published one, which another
+        process may have published since; the served one if that is unreadable."""
+        self.served.catch_up()
+        return self.served.snapshot
 
     def _publish(
         self,
@@ -144,6 +119,5 @@ class Library:
         deleted: list[str],
     ) -> Change:
         folder = self.directory.publish(snapshot)
-        self.answerer.swap(snapshot, folder)
-        self.degraded = None
+        self.served.swap(snapshot, folder)
         return Change(added, replaced, unchanged, deleted, folder.name, len(snapshot.passages))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import error_body
+
 EXEMPT_PATHS = ("/healthz", "/metrics")
 # Slack calls from a few addresses of its own and retries what is refused: Bolt acks at once,
 # and repeated deliveries are deduplicated, so only the body size limit applies there.
@@ -119,7 +121,7 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _refuse(send: Send, status: int, message: str, retry_after: str | None = None) -> None:
-    body = json.dumps({"detail": message, "message": message}).encode()
+    body = json.dumps(error_body(message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if retry_after:
         headers.append((b"retry-after", retry_after.encode()))

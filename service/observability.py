@@ -1,43 +1,17 @@
-"""Request ids, structured (JSON) access logs and Prometheus metrics for the HTTP API."""
+"""Request ids, access logs and Prometheus metrics for the HTTP API."""
 
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.snapshot import Snapshot
 
 log = logging.getLogger("depeche.http")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line, with the extra fields given to the logger."""
-
-    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "message": record.getMessage(),
-        }
-        entry |= {name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)}
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("depeche")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
 
 
 class Metrics:
@@ -84,6 +58,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
+        plain = _plain_route(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -101,11 +76,12 @@ class RequestObserver:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self._record(scope, request_id, status, time.perf_counter() - started)
+            template = getattr(scope.get("route"), "path", None) or plain or "unmatched"
+            self._record(scope, template, request_id, status, time.perf_counter() - started)
 
-    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+    def _record(
+        self, scope: Scope, template: str, request_id: str, status: int, seconds: float
+    ) -> None:
         method = scope["method"]
         metrics = self.metrics()
         if metrics is not None:
@@ -125,6 +101,17 @@ class RequestObserver:
                 "client": (scope.get("client") or ("?",))[0],
             },
         )
+
+
+def _plain_route(scope: Scope) -> str | None:
+    """The path of the app's own Starlette route or mount for the request (/docs,
+    /openapi.json, the docs assets), matched before routing changes the scope. API routes
+    name themselves in the scope as they run (`scope["route"]`)."""
+    for route in getattr(scope.get("app"), "routes", ()):
+        path = getattr(route, "path", None)
+        if path is not None and route.matches(scope)[0] is Match.FULL:
+            return str(path)
+    return None
 
 
 def _request_id(scope: Scope) -> str:

@@ -1,29 +1,32 @@
-"""Putting the parts together: the configured embedder, index directory and answerer."""
+"""Putting the parts together: the configured embedder, index directory, served index and
+writer."""
 
-import sys
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
 from index.e5_model import E5_MODEL_NAME
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder, SentenceTransformerEmbedder, stay_offline
 from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
-from service.library import Library
+from service.library import Change, Library, compare
 from service.reader import Reader
 from service.reading import AnswerTuning
+from service.served import ServedIndex
 from service.settings import Settings
 
-
-def say(message: str) -> None:
-    """Progress for people, on stderr so that --json output stays clean."""
-    print(message, file=sys.stderr, flush=True)
+log = logging.getLogger("depeche.index")
 
 
 def load_embedder(settings: Settings) -> Embedder:
+    """The configured model, loaded without any model hub (unless the environment allows one):
+    the CLI, the server and the evaluation all start the model here."""
+    stay_offline()
     return SentenceTransformerEmbedder(
         settings.model, settings.cache_dir, threads=settings.torch_threads
     )
@@ -33,46 +36,59 @@ def load_reader(settings: Settings) -> Reader | None:
     """The shipped reader, unless disabled; it fits only the default embedding model."""
     if not settings.reader or settings.model != E5_MODEL_NAME:
         return None
+    return shipped_reader()
+
+
+@lru_cache(maxsize=1)
+def shipped_reader() -> Reader:
     return Reader.load()
 
 
-def build_index(
-    settings: Settings, embedder: Embedder, paths: Sequence[Path] = (), progress: bool = True
-) -> Snapshot:
-    """Index the articles under `paths` (the built-in corpus if none) and publish the result.
+def index_paths(
+    settings: Settings, embedder: Embedder, paths: Sequence[Path] = (), replace: bool = False
+) -> Change:
+    """Add the articles under `paths` (the built-in corpus if none) to the index, or with
+    `replace` make them its whole content, and publish the result if anything changed.
 
     Articles unchanged since the live index keep their vectors, so a rebuild is quick.
     """
     articles: list[Article] = read_paths(paths) if paths else builtin_articles()
     directory = IndexDirectory(settings.index_dir)
     with directory.writer_lock():
-        try:
-            previous: Snapshot | None = directory.load(embedder.model_id)
-        except IndexMissingError:
-            previous = None
-        except Exception as error:  # an unusable old index is replaced, not reused
-            say(f"Not reusing the existing index: {error}")
-            previous = None
+        previous = _reusable_index(directory, embedder)
+        before = previous.articles if previous else {}
+        added, replaced, unchanged = compare(before, articles)
+        removed = sorted(set(before) - {a.doc_id for a in articles}) if replace else []
+        if previous is not None and not (added or replaced or removed):
+            m = previous.manifest
+            if (m.chunk_size, m.chunk_overlap) == (settings.chunk_size, settings.chunk_overlap):
+                return Change([], [], unchanged, [], None, len(previous.passages))
         snapshot = build_snapshot(
             embedder,
             settings.chunk_size,
             settings.chunk_overlap,
-            keep={},
+            keep={} if replace else dict(before),
             add=articles,
             base=previous,
-            progress=say if progress else None,
+            progress=log.info,
             reader=load_reader(settings),
         )
         folder = directory.publish(snapshot)
-    if progress:
-        m = snapshot.manifest
-        say(f"Indexed {m.articles} articles, {m.passages} passages into {folder}")
-    return snapshot
+    return Change(added, replaced, unchanged, removed, folder.name, len(snapshot.passages))
 
 
-def make_answerer(
-    settings: Settings, snapshot: Snapshot, embedder: Embedder, generation: Path | None = None
-) -> QuestionAnswerer:
+def _reusable_index(directory: IndexDirectory, embedder: Embedder) -> Snapshot | None:
+    try:
+        return directory.load(embedder.model_id)
+    except IndexMissingError:
+        return None
+    except Exception as error:  # an unusable old index is replaced, not reused
+        log.warning("Not reusing the existing index: %s", error)
+        return None
+
+
+def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> QuestionAnswerer:
+    """The configured question-answering core over `snapshot`."""
     return QuestionAnswerer(
         snapshot,
         embedder,
@@ -84,21 +100,16 @@ def make_answerer(
         ),
         AnswerTuning(threshold=settings.no_answer_threshold),
         settings.max_query_chars,
-        generation,
         load_reader(settings),
     )
 
 
 @dataclass(frozen=True)
 class Service:
-    """What the HTTP app serves: the answerer and, if writes are possible, the writer."""
+    """What the HTTP app serves: the served index and, if writes are possible, its writer."""
 
-    answerer: QuestionAnswerer
+    served: ServedIndex
     library: Library | None = None
-
-    @property
-    def degraded(self) -> str | None:
-        return self.library.degraded if self.library else None
 
 
 def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
@@ -111,17 +122,21 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
     except IndexMissingError:
         if not build_if_missing:
             raise
-        say(f"No index in {settings.index_dir} yet: building it from the built-in corpus.")
-        build_index(settings, embedder)
+        log.info("No index in %s yet: building it from the built-in corpus.", settings.index_dir)
+        index_paths(settings, embedder)
         snapshot, degraded = directory.load_last_good(settings.model)
     if degraded:
-        say(f"Degraded: {degraded}")
-    served = None if degraded else directory.current()
-    answerer = make_answerer(settings, snapshot, embedder, served)
-    library = Library(directory, answerer, embedder, degraded, reader=answerer.reader)
-    return Service(answerer, library)
+        log.warning("Degraded: %s", degraded)
+    served = ServedIndex(
+        directory,
+        lambda s: make_answerer(settings, s, embedder),
+        snapshot,
+        None if degraded else directory.current(),
+        degraded,
+    )
+    return Service(served, Library(served, embedder, reader=load_reader(settings)))
 
 
 def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:
-    """The answerer alone, for the CLI and evaluation."""
-    return open_service(settings, build_if_missing).answerer
+    """The answerer over the newest readable index, for the CLI and evaluation."""
+    return open_service(settings, build_if_missing).served.answerer

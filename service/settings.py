@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None,
         validation_alias=_slack_env("slack_signing_secret"),
-        description="Slack app's signing secret; without it the Slack routes answer 503.",
+        description="Slack app's signing secret; without it there are no Slack routes (404).",
     )
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=_slack_env("slack_bot_token"), description="Bot token (xoxb-...)."

@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
+from corpus.dates import MONTH_NAMES
 from service.answering import Answer, Citation, CitedPassage
 
 MAX_BLOCKS = 50
@@ -16,10 +17,6 @@ MAX_TEXT_CHARS = 3000
 EXCERPT_CHARS = 600
 SENTENCE_CHARS = 1000
 TITLE_CHARS = 200
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans les articles."
 APOLOGY = "Désolé, la recherche a échoué. L'erreur est notée ; réessayez dans un instant."
 
@@ -63,12 +60,13 @@ def _source(citation: Citation) -> str:
     """Title (linked when the article has a URL), site and date, as mrkdwn."""
     title = _escape(_shorten(citation.title, TITLE_CHARS)) or citation.doc_id
     label = f"<{_escape(citation.url)}|{title}>" if citation.url else f"*{title}*"
-    details = [_escape(citation.source or ""), _french_date(citation.published)]
+    details = [_escape(citation.source or ""), french_date(citation.published)]
     return " · ".join([label, *(d for d in details if d)])
 
 
-def _french_date(day: date | None) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else ""
+def french_date(day: date | None) -> str:
+    """« 20 novembre 2023 » (empty for no date)."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}" if day else ""
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.event_dates import parse_day
-from service.slack_blocks import MAX_BLOCKS, MAX_TEXT_CHARS, MONTHS, Message, text_message
+from service.slack_blocks import MAX_BLOCKS, MAX_TEXT_CHARS, Message, french_date, text_message
 from service.timeline import Timeline
 
 _TIMELINE = re.compile(r"chronologie\b\s*:?\s*(?P<subject>.*)", re.IGNORECASE | re.DOTALL)
@@ -61,11 +61,6 @@ def with_as_of(message: Message, as_of: date | None) -> Message:
     block = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
     blocks = [block, *message["blocks"]][:MAX_BLOCKS]
     return message | {"text": f"{note}\n{message['text']}", "blocks": blocks}
-
-
-def french_date(day: date) -> str:
-    """« 20 novembre 2023 »."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def timeline_message(timeline: Timeline) -> Message:

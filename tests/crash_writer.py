@@ -26,6 +26,7 @@ from index.directory import IndexDirectory
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
 from service.library import Library
+from service.served import ServedIndex
 from tests.fakes import HashingEmbedder
 
 # The steps of one put, in order, and where each one is announced.
@@ -68,8 +69,10 @@ def write_until_killed(root: Path, first: int) -> None:
     embedder = HashingEmbedder()
     directory = IndexDirectory(root)
     snapshot = directory.load(embedder.model_id)
-    answerer = QuestionAnswerer(snapshot, embedder, generation=directory.current())
-    library = Library(directory, answerer, embedder, lock_timeout=10)
+    served = ServedIndex(
+        directory, lambda s: QuestionAnswerer(s, embedder), snapshot, directory.current()
+    )
+    library = Library(served, embedder, lock_timeout=10)
     print("ready", flush=True)
     for number in itertools.count(first):
         change = library.put([article(number)])

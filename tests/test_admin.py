@@ -11,10 +11,9 @@ from corpus import Article
 from index.directory import IndexDirectory
 from index.snapshot import Snapshot
 from service.api import create_app
-from service.library import Library
-from service.runtime import Service, make_answerer
 from service.settings import Settings
 from tests.fakes import HashingEmbedder
+from tests.harness import serve_published
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,10 +31,7 @@ def make_client(
 ) -> TestClient:
     options = {"admin_token": TOKEN, "rate_limit": 10_000, "rate_burst": 10_000} | overrides
     settings = Settings(data_dir=tmp_path, **options)
-    directory = IndexDirectory(settings.index_dir)
-    folder = directory.publish(snapshot)
-    answerer = make_answerer(settings, directory.load(embedder.model_id), embedder, folder)
-    service = Service(answerer, Library(directory, answerer, embedder))
+    service = serve_published(settings, snapshot, embedder)
     return TestClient(create_app(settings, lambda s: service))
 
 
@@ -64,12 +60,14 @@ def test_add_is_searchable_durable_and_idempotent(client: TestClient, tmp_path: 
     assert again["unchanged"] == ["shear-interview"] and again["generation"] is None
 
 
-def test_replace_and_delete(client: TestClient) -> None:
-    client.post("/documents", json=ARTICLE, headers=AUTH)
+def test_put_creates_with_201_then_replaces_with_200_and_delete_removes(
+    client: TestClient,
+) -> None:
+    fields = {k: v for k, v in ARTICLE.items() if k != "doc_id"}
+    created = client.put("/documents/shear-interview", json=fields, headers=AUTH)
+    assert created.status_code == 201 and created.json()["added"] == ["shear-interview"]
     replaced = client.put(
-        "/documents/shear-interview",
-        json={**ARTICLE, "doc_id": None, "text": "Texte corrigé."},
-        headers=AUTH,
+        "/documents/shear-interview", json={**fields, "text": "Texte corrigé."}, headers=AUTH
     )
     assert replaced.status_code == 200 and replaced.json()["replaced"] == ["shear-interview"]
     assert client.get("/documents/shear-interview").json()["text"] == "Texte corrigé."
@@ -119,7 +117,6 @@ def test_writes_disabled_without_a_token(
         {"text": "ok", "unknown": 1},
         {"text": "Laisser un commentaire"},
         {"documents": []},
-        {"documents": [ARTICLE, ARTICLE]},
     ],
 )
 def test_bad_articles_are_refused_and_change_nothing(
@@ -130,6 +127,29 @@ def test_bad_articles_are_refused_and_change_nothing(
     assert response.status_code == 422, response.text
     assert response.json()["message"]
     assert client.get("/healthz").json() == before
+
+
+def test_put_takes_the_doc_id_from_the_path_only(client: TestClient) -> None:
+    response = client.put("/documents/shear-interview", json=ARTICLE, headers=AUTH)
+    assert response.status_code == 422 and "doc_id" in response.json()["message"]
+
+
+def test_a_bad_single_article_reports_only_its_own_errors(client: TestClient) -> None:
+    single = client.post("/documents", json={"text": "a", "html": "<p>b</p>"}, headers=AUTH)
+    assert single.status_code == 422
+    assert single.json()["message"] == "body: Value error, give exactly one of 'text' and 'html'"
+    batch = client.post("/documents", json={"documents": [{"title": "t"}]}, headers=AUTH)
+    assert batch.status_code == 422
+    message = batch.json()["message"]
+    assert message.startswith("documents.0: ") and "exactly one" in message
+    assert "DocumentIn" not in message and "function-after" not in message
+
+
+def test_in_a_batch_the_later_article_with_a_doc_id_wins(client: TestClient) -> None:
+    later = {**ARTICLE, "text": "La seconde version de la même dépêche."}
+    response = client.post("/documents", json={"documents": [ARTICLE, later]}, headers=AUTH)
+    assert response.status_code == 201 and response.json()["added"] == ["shear-interview"]
+    assert client.get("/documents/shear-interview").json()["text"] == later["text"]
 
 
 def test_batch_limit(
@@ -151,6 +171,15 @@ def test_metrics_and_request_ids(client: TestClient) -> None:
     assert (
         "depeche_index_passages" in metrics and "depeche_index_updated_timestamp_seconds" in metrics
     )
+
+
+def test_metrics_label_the_docs_routes_by_their_path(client: TestClient) -> None:
+    for path in ("/docs", "/openapi.json", "/docs/assets/swagger-ui.css"):
+        assert client.get(path).status_code == 200
+    metrics = client.get("/metrics").text
+    for route in ("/docs", "/openapi.json", "/docs/assets"):
+        assert f'method="GET",route="{route}",status="200"' in metrics, route
+    assert 'route="unmatched"' not in metrics
 
 
 def test_the_server_follows_an_index_published_by_another_writer(

@@ -1,20 +1,24 @@
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from index.snapshot import Snapshot
-from service.answering import QuestionAnswerer
 from service.api import create_app
-from service.runtime import Service
-from service.settings import Settings
 from tests.fakes import HashingEmbedder
+from tests.harness import fake_settings, serve_published
 
 
 @pytest.fixture(scope="module")
-def client(fake_snapshot: Snapshot, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
-    answerer = QuestionAnswerer(fake_snapshot, fake_embedder, max_query_chars=200)
-    app = create_app(Settings(rate_limit=10_000, rate_burst=10_000), lambda s: Service(answerer))
+def client(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_snapshot: Snapshot,
+    fake_embedder: HashingEmbedder,
+) -> Iterator[TestClient]:
+    settings = fake_settings(tmp_path_factory.mktemp("api"), max_query_chars=200)
+    service = serve_published(settings, fake_snapshot, fake_embedder)
+    app = create_app(settings, lambda s: service)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -23,7 +27,8 @@ def test_search_cites_exact_offsets(client: TestClient) -> None:
     response = client.post("/search", json={"query": "Emmett Shear nommé PDG", "k": 4})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"query", "no_answer", "answer", "passages", "took_ms"}
+    assert set(body) == {"query", "no_answer", "answer", "passages", "took_ms", "notice"}
+    assert body["notice"] is None
     assert [p["rank"] for p in body["passages"]] == [1, 2, 3, 4]
     for passage in body["passages"]:
         citation = passage["citation"]
@@ -33,7 +38,7 @@ def test_search_cites_exact_offsets(client: TestClient) -> None:
 
 
 def test_filters_by_source_and_date(client: TestClient) -> None:
-    by_source = client.post("/search", json={"query": "Altman", "k": 10, "sources": ["Djaboo"]})
+    by_source = client.post("/search", json={"query": "Altman", "k": 10, "sources": ["djaboo"]})
     assert {p["citation"]["source"] for p in by_source.json()["passages"]} == {"Djaboo"}
     by_date = client.post(
         "/search",
@@ -46,6 +51,45 @@ def test_filters_by_source_and_date(client: TestClient) -> None:
     )
     dates = {p["citation"]["published"] for p in by_date.json()["passages"]}
     assert dates == {"2023-11-22"}
+
+
+def test_a_filter_that_excludes_everything_says_so(client: TestClient) -> None:
+    response = client.post(
+        "/search", json={"query": "Altman", "sources": ["nulle-part"], "published_to": "2001-01-01"}
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["passages"] == [] and body["no_answer"]
+    assert body["notice"] == (
+        "no article matches the filters (source nulle-part, published on or before 2001-01-01)"
+    )
+
+
+def test_docs_page_loads_every_asset_from_this_server(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)|\burl: ["']([^"']+)""", page.text)
+    assets = [a or b for a, b in urls]
+    assert len(assets) >= 4, assets  # script, stylesheet, icon, schema
+    for url in assets:
+        assert url.startswith("/") and not url.startswith("//"), url
+        assert client.get(url).status_code == 200, url
+    assert "validator.swagger.io" not in page.text and "cdn" not in page.text.lower()
+    assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN
+
+
+def test_the_schema_states_what_the_server_checks(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    parts = schema["components"]["schemas"]
+    assert parts["SearchRequest"]["properties"]["query"]["maxLength"] == 200  # from settings
+    article = parts["ArticleIn"]
+    assert [option["required"] for option in article["oneOf"]] == [["text"], ["html"]]
+    search = schema["paths"]["/search"]["post"]["responses"]
+    for status in ("400", "413", "422", "429", "500", "503"):
+        body = search[status]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/ErrorOut"}, status
+    put = schema["paths"]["/documents/{doc_id}"]["put"]["responses"]
+    assert {"200", "201", "409", "507"} <= set(put)
+    assert not any(path.startswith("/slack") for path in schema["paths"])
 
 
 def test_documents_and_health(client: TestClient) -> None:
@@ -61,8 +105,9 @@ def test_documents_and_health(client: TestClient) -> None:
     [
         ({}, "query"),
         ({"query": ""}, "query"),
-        ({"query": "   "}, "empty"),
-        ({"query": "x" * 201}, "longer than 200"),
+        ({"query": "   "}, "query"),
+        ({"query": "\u200b"}, "query"),
+        ({"query": "x" * 201}, "at most 200 characters"),
         ({"query": "x" * 10_001}, "query"),
         ({"query": "ok", "k": 0}, "k"),
         ({"query": "ok", "k": -1}, "k"),

@@ -10,11 +10,10 @@ from index.search import Filters
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
 from service.api import create_app
-from service.runtime import Service
-from service.settings import Settings
 from service.slack_blocks import text_message
 from service.slack_news import SlackRequest, SlackRequestError, parse_request, with_as_of
 from tests.fakes import HashingEmbedder
+from tests.harness import fake_settings, serve_published
 
 NOV_20 = date(2023, 11, 20)
 
@@ -25,9 +24,14 @@ def answerer(fake_snapshot: Snapshot, fake_embedder: HashingEmbedder) -> Questio
 
 
 @pytest.fixture(scope="module")
-def client(answerer: QuestionAnswerer) -> Iterator[TestClient]:
-    app = create_app(Settings(rate_limit=10_000, rate_burst=10_000), lambda s: Service(answerer))
-    with TestClient(app) as test_client:
+def client(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_snapshot: Snapshot,
+    fake_embedder: HashingEmbedder,
+) -> Iterator[TestClient]:
+    settings = fake_settings(tmp_path_factory.mktemp("as-of"))
+    service = serve_published(settings, fake_snapshot, fake_embedder)
+    with TestClient(create_app(settings, lambda s: service)) as test_client:
         yield test_client
 
 
@@ -60,6 +64,7 @@ def test_as_of_before_every_article_is_an_honest_no_answer(client: TestClient) -
         "answer": None,
         "passages": [],
         "took_ms": 0,
+        "notice": "no article matches the filters (published on or before 2023-11-01)",
     }
 
 
@@ -88,7 +93,7 @@ def test_event_date_is_in_the_http_answer(client: TestClient) -> None:
     assert body["answer"]["event_date"] == "2023-11-19"
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assert "as_of" in schema["SearchRequest"]["properties"]
-    assert "event_date" in schema["AnswerOut"]["properties"]
+    assert "event_date" in schema["AnswerSentence"]["properties"]
 
 
 @pytest.mark.parametrize(

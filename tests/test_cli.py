@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 def depeche(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "depeche_cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -63,7 +63,7 @@ def test_index_reads_user_files_and_reports_errors(tmp_path: Path) -> None:
     (articles / "notes.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
     built = depeche(tmp_path / "data", "index", str(articles))
     assert built.returncode == 0, built.stderr
-    assert "Indexed 1 articles" in built.stderr
+    assert built.stdout.startswith("Added 1 article: note-1"), built.stdout
 
     missing = depeche(tmp_path / "data", "index", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such file or directory" in missing.stderr

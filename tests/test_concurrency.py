@@ -25,11 +25,12 @@ import pytest
 from corpus import Article
 from index.directory import IndexDirectory, WriterBusyError
 from index.snapshot import Snapshot
-from service.answering import Answer, QuestionAnswerer
+from service.answering import Answer
 from service.library import Library
 from service.runtime import make_answerer
+from service.served import ServedIndex
 from tests.fakes import HashingEmbedder
-from tests.harness import AUTH, client_for, fake_settings, publish
+from tests.harness import AUTH, client_for, fake_settings, publish, serve_published
 
 ROOT = Path(__file__).parent.parent
 ROTATING = 4
@@ -67,17 +68,17 @@ def extra(number: int) -> Article:
 
 
 class Recorder:
-    """Every snapshot the answerer serves, in order (the first one included)."""
+    """Every snapshot the served index serves, in order (the first one included)."""
 
-    def __init__(self, answerer: QuestionAnswerer, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.generations: list[dict[str, Article]] = [dict(answerer.snapshot.articles)]
-        swap = answerer.swap
+    def __init__(self, served: ServedIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.generations: list[dict[str, Article]] = [dict(served.snapshot.articles)]
+        swap = served.swap
 
-        def recording_swap(snapshot: Snapshot, generation: Path | None) -> None:
+        def recording_swap(snapshot: Snapshot, generation: Path) -> None:
             self.generations.append(dict(snapshot.articles))
             swap(snapshot, generation)
 
-        monkeypatch.setattr(answerer, "swap", recording_swap)
+        monkeypatch.setattr(served, "swap", recording_swap)
 
     def explaining(self, cited: list[Cited]) -> int | None:
         """The first generation that holds every cited article, title and text, if any."""
@@ -136,15 +137,15 @@ def library(
 ) -> Iterator[Library]:
     settings = fake_settings(tmp_path)
     first = fake_snapshot.updated(fake_embedder, add=rotating(0))
-    live = publish(settings, first)
-    answerer = make_answerer(settings, first, fake_embedder, live)
-    yield Library(IndexDirectory(settings.index_dir), answerer, fake_embedder)
+    library = serve_published(settings, first, fake_embedder).library
+    assert library is not None
+    yield library
 
 
 def test_thousands_of_queries_during_writes_each_see_one_generation(
     library: Library, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    recorder = Recorder(library.answerer, monkeypatch)
+    recorder = Recorder(library.served, monkeypatch)
     threads, per_thread = 4, 550
     answers: list[list[Cited]] = []
     errors: list[BaseException] = []
@@ -159,7 +160,7 @@ def test_thousands_of_queries_during_writes_each_see_one_generation(
                 len(recorder.generations) < 13 and time.monotonic() < deadline
             ):
                 question = QUESTIONS[(offset + i) % len(QUESTIONS)]
-                answers.append(cited_in_answer(library.answerer.ask(question, k=6)))
+                answers.append(cited_in_answer(library.served.answerer.ask(question, k=6)))
                 i += 1
         except BaseException as error:
             errors.append(error)
@@ -202,7 +203,7 @@ def test_queries_over_http_during_writes_each_see_one_generation(
     stop = threading.Event()
     with client_for(settings) as client:
         library = client.app.state.service.library  # type: ignore[attr-defined]
-        recorder = Recorder(library.answerer, monkeypatch)
+        recorder = Recorder(library.served, monkeypatch)
 
         def ask_many(offset: int) -> None:
             try:
@@ -238,8 +239,12 @@ def test_two_libraries_writing_at_once_lose_nothing(
     live = publish(settings, fake_snapshot)
     libraries = [
         Library(
-            IndexDirectory(settings.index_dir),
-            make_answerer(settings, fake_snapshot, fake_embedder, live),
+            ServedIndex(
+                IndexDirectory(settings.index_dir),
+                lambda s: make_answerer(settings, s, fake_embedder),
+                fake_snapshot,
+                live,
+            ),
             fake_embedder,
         )
         for _ in range(2)
@@ -303,18 +308,20 @@ def test_a_second_writer_is_refused_or_waits_while_another_process_holds_the_loc
     settings = fake_settings(tmp_path)
     live = publish(settings, fake_snapshot)
     directory = IndexDirectory(settings.index_dir)
-    answerer = make_answerer(settings, fake_snapshot, fake_embedder, live)
+    served = ServedIndex(
+        directory, lambda s: make_answerer(settings, s, fake_embedder), fake_snapshot, live
+    )
     article = Article("attente", "Attente", "Un article qui attend son tour.")
     holder = LockHolder(settings.index_dir)
     try:
-        impatient = Library(directory, answerer, fake_embedder, lock_timeout=0.3)
+        impatient = Library(served, fake_embedder, lock_timeout=0.3)
         started = time.monotonic()
         with pytest.raises(WriterBusyError, match="another writer"):
             impatient.put([article])
         assert time.monotonic() - started < 5
-        assert directory.current() == live and answerer.snapshot is fake_snapshot
+        assert directory.current() == live and served.snapshot is fake_snapshot
 
-        patient = Library(directory, answerer, fake_embedder, lock_timeout=30)
+        patient = Library(served, fake_embedder, lock_timeout=30)
         finished: list[float] = []
         waiting = threading.Thread(target=lambda: finished.append(_put(patient, article)))
         waiting.start()

@@ -200,11 +200,11 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
 
             # Start the service as after a crash: newest readable generation, checksums verified.
             service = open_fake_service(settings)
-            assert service.degraded is None, service.degraded
-            live = service.answerer.generation
+            assert service.served.degraded is None, service.served.degraded
+            live = service.served.generation
             assert live is not None and live == directory.current()
             Manifest.read(live).check_files(live)
-            docs = set(service.answerer.snapshot.articles) - seeds
+            docs = set(service.served.snapshot.articles) - seeds
             in_flight = article(first + len(acks)).doc_id
             previous, previous_round = (acks[-1][1] if acks else served), served
             expected = committed | {doc_id for doc_id, _ in acks}
@@ -224,7 +224,7 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
             newest = max(docs, key=number_of, default=None)
             if newest is not None:
                 marker = f"zq{number_of(newest)}x"
-                top = service.answerer.ask(marker, k=1).passages[0].citation.doc_id
+                top = service.served.answerer.ask(marker, k=1).passages[0].citation.doc_id
                 assert top == newest
             served, committed = live.name, docs
     finally:

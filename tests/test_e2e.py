@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_snapshot: Snapshot) ->
     port = free_port()
     env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "depeche_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=Path(__file__).parent.parent,
         stdout=subprocess.DEVNULL,

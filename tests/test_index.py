@@ -114,3 +114,25 @@ class CountingEmbedder(HashingEmbedder):
     def embed_passages(self, texts, progress=False):  # type: ignore[no-untyped-def]
         self.embedded.extend(texts)
         return super().embed_passages(texts, progress)
+
+
+def test_each_thread_stems_with_its_own_stemmer() -> None:
+    """PyStemmer must not be called from two threads at once: one stemmer per thread."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.analysis import _stemmer, analyse
+
+    together = threading.Barrier(4)  # four distinct threads, all alive at once
+
+    def stemmers(_: int) -> tuple[object, object]:
+        together.wait(timeout=30)
+        return _stemmer(), _stemmer()
+
+    with ThreadPoolExecutor(4) as pool:
+        pairs = list(pool.map(stemmers, range(4)))
+        results = list(pool.map(analyse, ["Les employés menacent de démissionner"] * 200))
+    assert all(first is second for first, second in pairs)  # kept within a thread
+    assert len({id(first) for first, _ in pairs}) == 4  # not shared between threads
+    assert _stemmer() not in [first for first, _ in pairs]
+    assert all(result == results[0] for result in results)

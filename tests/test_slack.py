@@ -26,11 +26,11 @@ from index.search import Filters, Mode
 from index.snapshot import Snapshot
 from service.answering import Answer, QuestionAnswerer
 from service.api import create_app
-from service.runtime import Service, make_answerer
 from service.settings import Settings
-from service.slack import RecentIds
 from service.slack_blocks import APOLOGY, MAX_BLOCKS, MAX_TEXT_CHARS, NO_ANSWER
+from service.slack_dedupe import RecentIds
 from tests.fakes import HashingEmbedder
+from tests.harness import serve_published
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_USER, BOT_ID = "UDEPECHE", "BDEPECHE"
@@ -284,8 +284,9 @@ def depeche(
 ) -> Iterator[Depeche]:
     answerer = ControlledAnswerer(fake_snapshot, fake_embedder)
     settings = slack_settings(tmp_path_factory.mktemp("slack"), slack)
+    service = serve_published(settings, fake_snapshot, fake_embedder, lambda s: answerer)
     with (
-        serve(create_app(settings, lambda s: Service(answerer))) as url,
+        serve(create_app(settings, lambda s: service)) as url,
         httpx.Client(trust_env=False, timeout=10) as http,
     ):
         yield Depeche(url, answerer, slack, http)
@@ -302,10 +303,10 @@ def test_murati_answer_reaches_response_url_with_its_citation(
     slack: FakeSlack, real_snapshot: Snapshot, real_embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = slack_settings(tmp_path, slack)
-    answerer = make_answerer(settings, real_snapshot, real_embedder)
+    service = serve_published(settings, real_snapshot, real_embedder)
     hook = slack.hook()
     with (
-        serve(create_app(settings, lambda s: Service(answerer))) as url,
+        serve(create_app(settings, lambda s: service)) as url,
         httpx.Client(trust_env=False) as http,
     ):
         body = command_body("qui a remplacé Mira Murati ?", slack.url + hook)
@@ -498,22 +499,23 @@ def test_malformed_body_gets_400(app: Depeche) -> None:
     assert response.status_code == 400 and "Slack payload" in response.json()["message"]
 
 
-def test_slack_routes_answer_503_without_a_secret(
+def test_no_slack_routes_without_a_secret(
     slack: FakeSlack,
     fake_snapshot: Snapshot,
     fake_embedder: HashingEmbedder,
     tmp_path: Path,
 ) -> None:
     settings = slack_settings(tmp_path, slack, slack_signing_secret=None)
-    answerer = QuestionAnswerer(fake_snapshot, fake_embedder)
+    service = serve_published(settings, fake_snapshot, fake_embedder)
     with (
-        serve(create_app(settings, lambda s: Service(answerer))) as url,
+        serve(create_app(settings, lambda s: service)) as url,
         httpx.Client(trust_env=False) as http,
     ):
         for path in ("/slack/events", "/slack/commands"):
-            response = http.post(url + path, content=b"{}")
-            assert response.status_code == 503
-            assert "SLACK_SIGNING_SECRET" in response.json()["message"]
+            assert http.post(url + path, content=b"{}").status_code == 404
+        assert not any(
+            p.startswith("/slack") for p in http.get(url + "/openapi.json").json()["paths"]
+        )
         assert http.post(url + "/search", json={"query": "Emmett Shear"}).status_code == 200
 
 

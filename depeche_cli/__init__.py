@@ -1,0 +1,35 @@
+"""The `depeche` command. The entry module is the one place that knows every part: the
+service's commands (index, ask, serve) and the evaluation's (eval); neither imports the other's
+command line."""
+
+import argparse
+import sys
+
+from corpus import CorpusError
+from eval.command import add_command as add_eval_command
+from index.manifest import IndexUnusableError
+from service.answering import QueryError
+from service.cli import add_commands
+from service.logs import configure_logging
+from service.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="depeche", description="Questions over French news, answered with cited passages."
+    )
+    parser.set_defaults(structured_logs=False, passes_options=False)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    add_commands(commands)
+    add_eval_command(commands)
+    args, rest = parser.parse_known_args(argv)
+    if rest and not args.passes_options:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.options = rest
+    configure_logging(structured=args.structured_logs)  # JSON for a server, else for people
+    try:
+        result: int = args.run(args, get_settings())
+        return result
+    except (CorpusError, QueryError, IndexUnusableError) as error:
+        print(f"depeche: {error}", file=sys.stderr)
+        return 2

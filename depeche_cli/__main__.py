@@ -1,0 +1,5 @@
+import sys
+
+from depeche_cli import main
+
+sys.exit(main())
