@@ -15,6 +15,7 @@ from index.analysis import analyse_cached
 from index.embedding import Embedder
 from index.search import Filters, FusionWeights, Hit, Mode, Searcher
 from index.snapshot import Snapshot
+from service.news import Evidence, news_fields
 
 MAX_K = 50
 
@@ -34,6 +35,25 @@ class Citation:
     published: date | None
     start: int
     end: int
+    also_published_by: tuple["Copy", ...] = ()  # syndicated copies of the same article
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another site's copy of the cited article."""
+
+    doc_id: str
+    source: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CitedSentence:
+    """A sentence of another article about the answer's fact, with the day it tells."""
+
+    text: str
+    citation: Citation
+    event_date: date | None
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,10 @@ class AnswerSentence:
     citation: Citation
     confidence: float
     event_date: date | None = None  # the latest day of the events the sentence tells
+    as_of: date | None = None  # the day the answer is known to hold (event, else publication)
+    superseded: tuple[CitedSentence, ...] = ()  # earlier states, newest first
+    supporting: tuple[CitedSentence, ...] = ()  # other articles stating the same fact
+    conflicting: tuple[CitedSentence, ...] = ()  # other articles giving another value
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,7 @@ class QuestionAnswerer:
         sentence = _with_event_date(
             searcher.snapshot, self._best_sentence(searcher, question, vector, hits)
         )
+        sentence = _with_news(searcher, question, vector, mode, filters, sentence)
         no_answer = sentence is None or sentence.confidence < self.tuning.threshold
         return Answer(
             query=query,
@@ -215,6 +240,54 @@ def _with_event_date(snapshot: Snapshot, sentence: AnswerSentence | None) -> Ans
     return replace(
         sentence, event_date=max(snapshot.event_dates_at(c.doc_id, c.start, c.end), default=None)
     )
+
+
+def _with_news(
+    searcher: Searcher,
+    question: str,
+    vector: np.ndarray,
+    mode: Mode,
+    filters: Filters,
+    sentence: AnswerSentence | None,
+) -> AnswerSentence | None:
+    """`sentence`, or the latest state for a question about one, with what it superseded and
+    the other articles supporting or contradicting it (service.news)."""
+    if sentence is None:
+        return None
+    c = sentence.citation
+    found = news_fields(
+        searcher,
+        question,
+        vector,
+        Evidence(c.doc_id, c.start, c.end, sentence.text, sentence.event_date),
+        mode,
+        filters,
+    )
+
+    def cited(e: Evidence) -> CitedSentence:
+        return CitedSentence(e.text, _citation(searcher.snapshot, e), e.event_date)
+
+    answer = cited(found.answer)
+    return replace(
+        sentence,
+        text=answer.text,
+        citation=answer.citation,
+        event_date=answer.event_date,
+        as_of=found.holds_on,
+        superseded=tuple(map(cited, found.superseded)),
+        supporting=tuple(map(cited, found.supporting)),
+        conflicting=tuple(map(cited, found.conflicting)),
+    )
+
+
+def _citation(snapshot: Snapshot, e: Evidence) -> Citation:
+    a = snapshot.articles[e.doc_id]
+    copies = tuple(
+        Copy(d, snapshot.articles[d].source, snapshot.articles[d].url)
+        for d in e.copies
+        if d in snapshot.articles
+    )
+    return Citation(a.doc_id, a.title, a.source, a.url, a.published, e.start, e.end, copies)
 
 
 def _is_heading(sentence: str) -> bool:

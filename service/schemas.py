@@ -46,6 +46,14 @@ class SearchRequest(BaseModel):
     )
 
 
+class CopyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    doc_id: str
+    source: str | None
+    url: str | None
+
+
 class CitationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -56,6 +64,18 @@ class CitationOut(BaseModel):
     published: date | None
     start: int
     end: int
+    also_published_by: list[CopyOut] = Field(
+        default_factory=list,
+        description="Syndicated copies of the same article on other sites (counted once).",
+    )
+
+
+class CitedSentenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    text: str
+    citation: CitationOut
+    event_date: date | None = Field(description="The day the sentence tells, if dated.")
 
 
 class PassageOut(BaseModel):
@@ -75,6 +95,20 @@ class AnswerOut(BaseModel):
     confidence: float
     event_date: date | None = Field(
         None, description="When the answer's event happened (latest day its sentence tells)."
+    )
+    as_of: date | None = Field(
+        None, description="The day the answer is known to hold (event, else publication date)."
+    )
+    superseded: list[CitedSentenceOut] = Field(
+        default_factory=list,
+        description="For a question about a current state: earlier states, newest first.",
+    )
+    supporting: list[CitedSentenceOut] = Field(
+        default_factory=list, description="Sentences of other articles stating the same fact."
+    )
+    conflicting: list[CitedSentenceOut] = Field(
+        default_factory=list,
+        description="Sentences of other articles giving another value for it at the same time.",
     )
 
 
