@@ -142,3 +142,13 @@ def test_syndicated_copies_count_once(
     assert {c.doc_id for c in grouped.also_published_by} == (
         {original.doc_id, copy.doc_id} - {grouped.doc_id}
     )
+
+
+def test_slack_says_how_many_sources_and_warns_of_conflicts(answerer: QuestionAnswerer) -> None:
+    from service.slack_blocks import answer_message
+
+    message = answer_message(answerer.ask("Combien d'employés compte OpenAI ?"), 1)
+    assert "⚠ Une autre source indique :" in message["blocks"][0]["text"]["text"]
+    shear = answerer.ask(CEO, filters=Filters().as_of(date(2023, 11, 20)))
+    assert shear.answer is not None and shear.answer.supporting
+    assert f"Selon {len(shear.answer.supporting) + 1} sources" in answer_message(shear, 1)["text"]
