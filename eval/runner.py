@@ -16,6 +16,7 @@ from corpus import builtin_articles
 from eval.backends import Backend, InProcess, Remote
 from eval.distractors import french_man_pages
 from eval.gold import QUESTIONS_FILE, GoldSetError, Question, check_questions, load_questions
+from eval.news import load_news_questions, news_metrics
 from eval.scoring import Outcome, score, summarise
 from index.search import Mode
 from index.snapshot import build_snapshot
@@ -55,10 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     modes = [Mode(m) for m in args.modes]
     runs: dict[str, list[Outcome]] = {}
-    for backend in _backends(args):
+    backends = _backends(args)
+    for backend in backends:
         for mode in modes:
             runs[f"{backend.label} {mode.value}"] = evaluate(backend, questions, mode, args.k)
     report = _report(runs)
+    _add_news(report, backends)
     print(format_table(report))
     _print_failures(runs, args.show_failures)
     _write(report, runs, args.out)
@@ -120,6 +123,16 @@ def _backends(args: argparse.Namespace) -> list[Backend]:
                 picker = "reader" if answerer.reader else "formula"
                 backends.append(InProcess(answerer, f"{label} {picker}"))
     return backends
+
+
+def _add_news(report: dict[str, Any], backends: list[Backend]) -> None:
+    """News metrics (eval/news.py) for each in-process hybrid run."""
+    for backend in backends:
+        run = report["runs"].get(f"{backend.label} {Mode.HYBRID.value}")
+        if isinstance(backend, InProcess) and run is not None:
+            run["news"] = news_metrics(backend.answerer, load_news_questions())
+            shown = {k: round(v, 3) for k, v in run["news"].items() if k != "failures"}
+            print(f"{backend.label} hybrid news: {shown}")
 
 
 def _report(runs: dict[str, list[Outcome]]) -> dict[str, Any]:
@@ -198,11 +211,18 @@ def gate(report: dict[str, Any], thresholds_path: Path) -> int:
     """Fail (1) if the hybrid run falls below any committed threshold."""
     thresholds = load_thresholds(thresholds_path)
     hybrid = [run for name, run in report["runs"].items() if name.endswith(" hybrid")]
+    news = load_news_thresholds(thresholds_path)
     failures = [
         f"{name} = {run['overall'][name]:.3f} < {minimum}"
         for run in hybrid
         for name, minimum in thresholds.items()
         if run["overall"][name] < minimum
+    ] + [
+        f"news {name} = {run['news'][name]:.3f} < {minimum}"
+        for run in hybrid
+        if "news" in run
+        for name, minimum in news.items()
+        if run["news"][name] < minimum
     ]
     for failure in failures:
         print(f"quality gate: {failure}", file=sys.stderr)
@@ -214,6 +234,12 @@ def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
     """The committed minimum of each hybrid metric."""
     thresholds: dict[str, float] = json.loads(path.read_text(encoding="utf-8"))["hybrid"]
     return thresholds
+
+
+def load_news_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
+    """The committed minimum of each news metric (eval/news.py), if any."""
+    news: dict[str, float] = json.loads(path.read_text(encoding="utf-8")).get("news", {})
+    return news
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -214,18 +214,33 @@ def _fuse(rankings: list[tuple[float, dict[int, float]]], k: int) -> list[tuple[
 
 def collapse_duplicates(passages: list[Passage], limit: int, overlap: float = 0.5) -> list[int]:
     """Positions of the first `limit` passages that do not repeat a better one: the same
-    article with a mostly shared span, or the same text (whitespace folded) elsewhere."""
+    article with a mostly shared span, or near-identical text elsewhere (a syndicated copy:
+    `NEAR_COPY` of their word trigrams shared)."""
     kept: list[int] = []
-    seen_texts: set[str] = set()
+    shingles: list[frozenset[tuple[str, ...]]] = []
     for position, passage in enumerate(passages):
         if len(kept) == limit:
             break
-        text = " ".join(passage.text.split()).lower()
-        if text in seen_texts or any(_overlaps(passage, passages[i], overlap) for i in kept):
+        mine = _shingles(passage.text)
+        if any(_overlaps(passage, passages[i], overlap) for i in kept) or any(
+            _jaccard(mine, other) >= NEAR_COPY for other in shingles
+        ):
             continue
         kept.append(position)
-        seen_texts.add(text)
+        shingles.append(mine)
     return kept
+
+
+NEAR_COPY = 0.8
+
+
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+    words = text.lower().split()
+    return frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset({tuple(words)})
+
+
+def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def _overlaps(a: Passage, b: Passage, threshold: float) -> bool:

@@ -4,7 +4,7 @@ This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothin
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -15,6 +15,7 @@ from index.embedding import Embedder, TokenEmbedder
 from index.search import Filters, FusionWeights, Hit, Mode, Searcher
 from index.snapshot import Snapshot
 from service.candidates import Question
+from service.news import Evidence, news_fields
 from service.reader import Reader
 from service.reading import AnswerTuning, Pick, pick_by_formula, pick_by_reader
 
@@ -36,6 +37,25 @@ class Citation:
     published: date | None
     start: int
     end: int
+    also_published_by: tuple["Copy", ...] = ()  # syndicated copies of the same article
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another site's copy of the cited article."""
+
+    doc_id: str
+    source: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CitedSentence:
+    """A sentence of another article about the answer's fact, with the day it tells."""
+
+    text: str
+    citation: Citation
+    event_date: date | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,10 @@ class AnswerSentence:
     citation: Citation
     confidence: float
     event_date: date | None = None  # the latest day of the events the sentence tells
+    as_of: date | None = None  # the day the answer is known to hold (event, else publication)
+    superseded: tuple[CitedSentence, ...] = ()  # earlier states, newest first
+    supporting: tuple[CitedSentence, ...] = ()  # other articles stating the same fact
+    conflicting: tuple[CitedSentence, ...] = ()  # other articles giving another value
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,7 @@ class QuestionAnswerer:
                 round(pick.confidence, 4),
                 event_date=max(dates, default=None),
             )
+            answer = _with_news(searcher, question, vector, mode, filters, answer)
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
@@ -169,3 +194,51 @@ class QuestionAnswerer:
             start,
             end,
         )
+
+
+def _with_news(
+    searcher: Searcher,
+    question: str,
+    vector: np.ndarray,
+    mode: Mode,
+    filters: Filters,
+    sentence: AnswerSentence | None,
+) -> AnswerSentence | None:
+    """`sentence`, or the latest state for a question about one, with what it superseded and
+    the other articles supporting or contradicting it (service.news)."""
+    if sentence is None:
+        return None
+    c = sentence.citation
+    found = news_fields(
+        searcher,
+        question,
+        vector,
+        Evidence(c.doc_id, c.start, c.end, sentence.text, sentence.event_date),
+        mode,
+        filters,
+    )
+
+    def cited(e: Evidence) -> CitedSentence:
+        return CitedSentence(e.text, _citation(searcher.snapshot, e), e.event_date)
+
+    answer = cited(found.answer)
+    return replace(
+        sentence,
+        text=answer.text,
+        citation=answer.citation,
+        event_date=answer.event_date,
+        as_of=found.holds_on,
+        superseded=tuple(map(cited, found.superseded)),
+        supporting=tuple(map(cited, found.supporting)),
+        conflicting=tuple(map(cited, found.conflicting)),
+    )
+
+
+def _citation(snapshot: Snapshot, e: Evidence) -> Citation:
+    a = snapshot.articles[e.doc_id]
+    copies = tuple(
+        Copy(d, snapshot.articles[d].source, snapshot.articles[d].url)
+        for d in e.copies
+        if d in snapshot.articles
+    )
+    return Citation(a.doc_id, a.title, a.source, a.url, a.published, e.start, e.end, copies)

@@ -47,8 +47,15 @@ def _headline(answer: Answer) -> str:
     if answer.no_answer or answer.answer is None:
         nearest = " Les sources les plus proches :" if answer.passages else ""
         return f"{NO_ANSWER}{nearest}"
-    sentence = _escape(_shorten(answer.answer.text, SENTENCE_CHARS))
-    return f"*Réponse :* {sentence}\nSource : {_source(answer.answer.citation)}"
+    found = answer.answer
+    sentence = _escape(_shorten(found.text, SENTENCE_CHARS))
+    lines = [f"*Réponse :* {sentence}", f"Source : {_source(found.citation)}"]
+    if found.supporting:
+        lines.append(f"Selon {len(found.supporting) + 1} sources")
+    for other in found.conflicting[:2]:
+        text = _escape(_shorten(other.text, EXCERPT_CHARS))
+        lines.append(f"⚠ Une autre source indique : {text} ({_source(other.citation)})")
+    return "\n".join(lines)
 
 
 def _passage(passage: CitedPassage) -> str:

@@ -6,7 +6,8 @@ import pytest
 
 from corpus import Article
 from eval.gold import check_questions, load_questions
-from eval.runner import load_thresholds
+from eval.news import load_news_questions, news_metrics
+from eval.runner import load_news_thresholds, load_thresholds
 from eval.scoring import score, summarise
 from index.embedding import Embedder
 from index.search import Mode
@@ -39,3 +40,20 @@ def test_hybrid_meets_the_committed_thresholds(
         if metrics[name] < minimum
     }
     assert not below, f"below the quality gate: {below}"
+
+
+def test_news_metrics_meet_the_committed_thresholds(
+    real_snapshot: Snapshot, real_embedder: Embedder
+) -> None:
+    answerer = make_answerer(Settings(), real_snapshot, real_embedder)
+    questions = load_news_questions()
+    kinds = [q["kind"] for q in questions]
+    assert all(kinds.count(k) >= n for k, n in [("as_of", 15), ("latest", 10), ("conflict", 10)])
+    assert kinds.count("supporting") >= 10
+    metrics = news_metrics(answerer, questions)
+    below = {
+        name: (round(metrics[name], 3), minimum)
+        for name, minimum in load_news_thresholds().items()
+        if metrics[name] < minimum
+    }
+    assert not below, f"below the news quality gate: {below}"

@@ -1,0 +1,60 @@
+"""Syndicated copies: the same article on several sites (near-identical text) counts once.
+
+Two articles are copies when most of the sentences of the shorter one, folded, occur in the
+other. Computed once per snapshot from an index of sentence hashes (linear in the corpus).
+"""
+
+import re
+from collections import Counter
+from threading import Lock
+
+from index.snapshot import Snapshot
+from service.text_folding import fold
+
+SHARED = 0.8  # share of the shorter article's sentences found in the other
+MIN_SENTENCES = 3
+
+_cache: tuple[Snapshot, dict[str, tuple[str, ...]]] | None = None
+_lock = Lock()
+
+
+def copies(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """doc_id -> the doc_ids of its syndicated copies (other than itself), for those that
+    have some; the first in each tuple-sorted group is the group's representative."""
+    global _cache
+    with _lock:
+        if _cache is None or _cache[0] is not snapshot:
+            _cache = (snapshot, _groups(snapshot))
+        return _cache[1]
+
+
+def group_key(snapshot: Snapshot, doc_id: str) -> str:
+    """The same key for an article and all its copies."""
+    return min((doc_id, *copies(snapshot).get(doc_id, ())))
+
+
+def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    sentences: dict[str, set[str]] = {}
+    for doc_id, table in snapshot.sentences.items():
+        text = snapshot.articles[doc_id].text
+        keys = {_key(text[int(s) : int(e)]) for s, e in table.spans}
+        sentences[doc_id] = {k for k in keys if len(k) > 20}
+    holders: dict[str, list[str]] = {}
+    for doc_id, keys in sentences.items():
+        for key in keys:
+            holders.setdefault(key, []).append(doc_id)
+    shared: Counter[tuple[str, str]] = Counter()
+    for docs in holders.values():
+        if 1 < len(docs) < 20:
+            shared.update((a, b) for a in docs for b in docs if a < b)
+    linked: dict[str, set[str]] = {}
+    for (a, b), count in shared.items():
+        smaller = min(len(sentences[a]), len(sentences[b]))
+        if smaller >= MIN_SENTENCES and count >= SHARED * smaller:
+            linked.setdefault(a, set()).add(b)
+            linked.setdefault(b, set()).add(a)
+    return {doc_id: tuple(sorted(others)) for doc_id, others in linked.items()}
+
+
+def _key(sentence: str) -> str:
+    return re.sub(r"\W+", " ", fold(sentence)).strip()
