@@ -167,9 +167,7 @@ class QuestionAnswerer:
     ) -> Pick | None:
         question = Question(text, vector, searcher.term_weights(text), asked(text))
         if tokens is not None and self.reader is not None:
-            return pick_by_reader(
-                searcher, question, tokens, hits, self.reader, self.tuning.min_sentence_chars
-            )
+            return pick_by_reader(searcher, question, tokens, hits, self.reader, self.tuning)
         return pick_by_formula(searcher, question, hits, self.tuning)
 
     def _checked(self, query: str, k: int) -> str:

@@ -7,8 +7,8 @@ looks for its best match in each (MaxSim over a learned projection, weighted by 
 per-token weight), a learned bilinear form compares the two texts as wholes (« combien »
 against a sentence full of figures), and a small network combines these interactions with
 what is known before reading (cosine, shared terms, answer type, passage rank). Its output
-is a logit: sigmoid(score) is the probability that the sentence answers; below the
-calibrated threshold the answer is withheld.
+is a logit (sigmoid: the probability that the sentence answers), added with the weight
+chosen by cross-validation to the answer formula's score (service/reading.py).
 
 Inference is NumPy only; `service/reader_training.py` trains the same computation in torch
 (`depeche train-reader`). The weights ship in `service/models/`.
@@ -71,7 +71,7 @@ class Reader:
         self.weights = {name: np.asarray(w, dtype=np.float32) for name, w in weights.items()}
         self.card = card
         self.id: str = card["id"]
-        self.threshold: float = float(card["threshold"])
+        self.weight: float = float(card["weight"])
         self.passages_read = int(card["passages_read"])
         self.dimension = int(self.weights["projection"].shape[0])
 

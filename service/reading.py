@@ -21,8 +21,8 @@ class AnswerTuning:
     minus `heading_penalty` for a heading or a question. The answer's confidence is the best
     score plus `known_weight * (IDF-weighted share of query terms found anywhere in the
     corpus)`; below `threshold` the answer is withheld. Calibrated on eval/questions.jsonl
-    (see eval/README.md). With the reader (service/reader.py) the reader scores instead, and
-    its own threshold, calibrated on the training corpus, decides.
+    (see eval/README.md). With the reader (service/reader.py), its logit times the weight
+    chosen by cross-validation on the training corpus is added to each sentence's score.
     """
 
     passages_read: int = 3
@@ -49,16 +49,18 @@ def pick_by_reader(
     question_tokens: np.ndarray,
     hits: list[Hit],
     reader: Reader,
-    min_chars: int,
+    tuning: AnswerTuning,
 ) -> Pick | None:
-    """The reader's best sentence; confidence is its probability of answering."""
-    found = candidates(searcher, question, hits, reader.passages_read, min_chars)
+    """The best sentence by the formula plus the reader's weighted logit; the formula's
+    confidence still decides no_answer (the reader's own separated no worse, measured)."""
+    found = candidates(searcher, question, hits, reader.passages_read, tuning.min_sentence_chars)
     if not found:
         return None
-    scores = reader.score(question, question_tokens, found, [_reading(searcher, c) for c in found])
-    best = int(np.argmax(scores))
-    confidence = float(1.0 / (1.0 + np.exp(-scores[best])))
-    return Pick(found[best], confidence, confidence >= reader.threshold)
+    readings = [_reading(searcher, c) for c in found]
+    logits = reader.score(question, question_tokens, found, readings)
+    formula = np.array([formula_score(c, tuning) for c in found])
+    best = int(np.argmax(formula + reader.weight * logits))
+    return _pick(searcher, question, found[best], tuning)
 
 
 def pick_by_formula(
@@ -68,17 +70,23 @@ def pick_by_formula(
     found = candidates(searcher, question, hits, tuning.passages_read, tuning.min_sentence_chars)
     if not found:
         return None
+    return _pick(searcher, question, max(found, key=lambda c: formula_score(c, tuning)), tuning)
 
-    def score(c: Candidate) -> float:
-        return (
-            c.cosine
-            + tuning.term_weight * c.shared
-            + tuning.type_boost * c.typed
-            - tuning.heading_penalty * c.heading
-        )
 
-    best = max(found, key=score)
-    confidence = score(best) + tuning.known_weight * searcher.known_share(question.weights)
+def formula_score(c: Candidate, tuning: AnswerTuning) -> float:
+    return (
+        c.cosine
+        + tuning.term_weight * c.shared
+        + tuning.type_boost * c.typed
+        - tuning.heading_penalty * c.heading
+    )
+
+
+def _pick(searcher: Searcher, question: Question, best: Candidate, tuning: AnswerTuning) -> Pick:
+    """`best` with the formula's confidence: its score plus the share of the question's terms
+    the corpus knows at all."""
+    known = searcher.known_share(question.weights)
+    confidence = formula_score(best, tuning) + tuning.known_weight * known
     return Pick(best, confidence, confidence >= tuning.threshold)
 
 

@@ -43,7 +43,7 @@ def test_numpy_reader_scores_like_the_trained_network() -> None:
     net = rt.ReaderNet(rt.BASIS, seed=1)
     expected = rt.predict(net, [example], table)[0]
 
-    reader = Reader(net.numpy_weights(basis), {"id": "test", "threshold": 0.5, "passages_read": 3})
+    reader = Reader(net.numpy_weights(basis), {"id": "test", "weight": 0.1, "passages_read": 3})
     readings = [
         Reading(
             reader.project(raw[example.sentence[i]]),
@@ -65,25 +65,18 @@ def test_a_candidate_answers_when_it_mostly_covers_an_answer_sentence() -> None:
     assert not rt.answers(candidate(100, 200, doc_id="other"), item)
 
 
-def test_calibration_withholds_the_weak_best_scores() -> None:
-    def example(answerable: bool) -> rt.Example:
-        evidence = (Evidence("d", 0, 10, "x"),) if answerable else ()
-        item = TrainingQuestion("t", "q", "fr", "x", evidence)
+def test_the_reader_weight_is_the_one_that_picks_the_most_answers() -> None:
+    def example(labels: list[bool]) -> rt.Example:
+        item = TrainingQuestion("t", "q", "fr", "x", (Evidence("d", 0, 10, "x"),))
+        found = [candidate(0, 30), candidate(40, 70)]  # equal for the formula
         return rt.Example(
-            item,
-            0,
-            [candidate(0, 10)],
-            [answerable],
-            [0],
-            [(0, 0)],
-            [0],
-            np.zeros((1, 10), np.float32),
+            item, 0, found, labels, [0, 0], [(0, 0)] * 2, [0] * 2, np.zeros((2, 10), np.float32)
         )
 
-    examples = [example(True)] * 5 + [example(False)] * 5
-    scores = [np.array([s]) for s in (3.0, 2.5, 2.0, 1.5, -0.5, -1.0, -2.0, -2.5, 0.0, 2.2)]
-    threshold = rt.calibrate(examples, scores)
-    best = [1 / (1 + np.exp(-s[0])) for s in scores]
-    assert all(b >= threshold for b in best[:5])  # no answerable question withheld
-    # withholding the 0.0 one too would cost the answerable -0.5 one: three times worse
-    assert [b < threshold for b in best[5:]] == [True, True, True, False, False]
+    examples = [example([False, True]), example([False, True]), example([True, False])]
+    helpful = [np.array([0.0, 1.0]), np.array([0.0, 2.0]), np.array([1.0, 0.0])]
+    assert rt.choose_weight(examples, helpful) > 0
+    combined = [rt.baseline(e) + s for e, s in zip(examples, helpful, strict=True)]
+    assert rt.figures(examples, combined)["all"] == 1
+    misleading = [-s for s in helpful]
+    assert rt.choose_weight(examples, misleading) == 0.0

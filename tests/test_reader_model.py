@@ -1,0 +1,42 @@
+"""The shipped reader with the real model: loads offline, fits the index, answers."""
+
+import json
+
+import pytest
+
+from index.embedding import Embedder
+from index.snapshot import Snapshot
+from service.reader import CARD_FILE, MODELS_DIR, WEIGHTS_FILE, Reader, file_id
+from service.runtime import make_answerer
+from service.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_shipped_reader_is_small_and_described_by_its_card() -> None:
+    card = json.loads((MODELS_DIR / CARD_FILE).read_text(encoding="utf-8"))
+    assert (MODELS_DIR / WEIGHTS_FILE).stat().st_size < 30 * 2**20
+    assert card["id"] == file_id(MODELS_DIR / WEIGHTS_FILE)
+    assert {"seed", "training_data", "cross_validation_by_story", "weight"} <= card.keys()
+
+
+def test_the_index_records_the_reader_and_the_answerer_reads_with_it(
+    real_snapshot: Snapshot, real_embedder: Embedder
+) -> None:
+    reader = Reader.load()
+    assert real_snapshot.manifest.reader == reader.id
+    table = next(iter(real_snapshot.sentences.values()))
+    assert table.tokens[0].shape[1] == reader.dimension
+    answerer = make_answerer(Settings(), real_snapshot, real_embedder)
+    assert answerer.reader is not None
+    answer = answerer.ask("qui a remplacé Mira Murati ?", k=5)
+    assert answer.answer is not None
+    assert "Emmett Shear" in answer.answer.text
+
+
+def test_without_the_reader_the_formula_answers(
+    real_snapshot: Snapshot, real_embedder: Embedder
+) -> None:
+    answerer = make_answerer(Settings(reader=False), real_snapshot, real_embedder)
+    assert answerer.reader is None
+    assert answerer.ask("qui a remplacé Mira Murati ?", k=5).passages
