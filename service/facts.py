@@ -65,10 +65,34 @@ _ENDED = re.compile(
     r"|\b(?:evince|licencie|renvoye|demis|limoge|remplace)e?s?\b|\brenvoyer\b"
     r"|\boriginally\b|\bformerly\b|\bpreviously\b|\b(?:fired|ousted|replaced)\b"
 )
+# Back in the role: the current state, whatever else the sentence says of the ouster.
+_RETURN = re.compile(
+    r"\bde retour\b|\bretour\b|\brevien\w*|\brevenu\w*|\bretrouv\w*|\breintegr\w*"
+    r"|\bback\b|\breturn\w*|\breinstat\w*"
+)
 _ASKING = frozenset("combien quel quelle quels quelles qui quand who what how where est".split())
 _COMBINABLE = frozenset({"founder", "board member"})  # held together with any other role
 _CONJUNCTION = re.compile(r"\s(?:et|and|ou|or)\s|;")
 _FORMER = re.compile(r"\b(?:l')?(?:ancien(?:ne)?s?|ex-|former)\s*$")
+# What may stand between a person and the role word that says what the person is. Role
+# before name: only determiners, qualifiers, the organisation and punctuation (« le
+# président d'OpenAI, Greg Brockman »). Name before role: the same (apposition, « Greg
+# Brockman, président »), or anything ending in a predicative link (« X est / devient / a été
+# nommé / en tant que / au poste de / celui de PDG »). Any other word is a verb or noun of
+# another clause (« Greg Brockman, voulait soutenir le CEO »): the role is someone else's.
+_FILLER = (
+    r"(?:\s|[,:(]|\b(?:l'|la|le|les|un|une|son|sa|ses|leur|du|the|a|an|its|his|her"
+    r"|(?:ancien|nouveau|nouvel|nouvelle|actuel|futur|premier|interim|ex|former|new|current"
+    r"|acting|interim|then)(?:ne|le|s|es)?|par interim|-|[a-z][\w-]*'s"
+    r"|(?:de |d'|du |des |of |chez |at )(?:l'|la |le |the )?[\w-]+))*"
+)
+_APPOSED = re.compile(rf"{_FILLER}\s*")
+_LINK = re.compile(
+    r"(?:\b(?:en tant que|comme|au poste de|(?:son |sa |le |du )?(?:poste|fonction|titre|role)"
+    r" d[e']|cel(?:ui|le) d[e']|est|etait|sera|serait|devient|redevient|deviendra|reste|demeure"
+    r"|nomme\w*|designe\w*|promu\w*|elu\w*|is|was|becomes|became|remains|named|appointed"
+    r"|as)\b|,)" + _FILLER + r"\s*$"
+)
 
 
 class Kind(StrEnum):
@@ -142,7 +166,8 @@ def claim_in(sentence: str, focus: Focus) -> Claim | None:
     _, value, start, end, former = min(pairs)
     if _UNSURE.search(folded[max(0, start - 25) : end + 25]):
         return None
-    return Claim(value, ended=former or bool(_ENDED.search(folded)))
+    back = _RETURN.search(folded[max(0, start - 20) : end + 20])
+    return Claim(value, ended=not back and (former or bool(_ENDED.search(folded))))
 
 
 def names_in(text: str, question_start_counts: bool = False) -> list[Name]:
@@ -178,7 +203,7 @@ def _holder(folded: str, names: list[Name], focus: Focus) -> list[_Pair]:
             match.end() < n.start <= match.end() + 6 for n in other
         ):
             continue  # the role at another organisation (« PDG de Microsoft »)
-        pairs += [_pair(folded, n, match, n.key) for n in other]
+        pairs += [p for n in other for p in _pairs(folded, n, match, n.key, names)]
     return pairs
 
 
@@ -189,8 +214,30 @@ def _role(folded: str, names: list[Name], focus: Focus) -> list[_Pair]:
     for match in _ANY_ROLE.finditer(folded):
         role = list(ROLES)[int(next(k for k, v in match.groupdict().items() if v)[1:])]
         if role not in _COMBINABLE:
-            pairs += [_pair(folded, n, match, role) for n in subjects]
+            pairs += [p for n in subjects for p in _pairs(folded, n, match, role, names)]
     return [p for p in pairs if p[0] <= 60]
+
+
+def _linked(gap: str, name_first: bool) -> bool:
+    """Whether `gap`, the text between a person and a role word, makes the role the person's
+    (see _FILLER and _LINK)."""
+    if _APPOSED.fullmatch(gap):
+        return True
+    return name_first and bool(_LINK.search(gap))
+
+
+def _pairs(
+    folded: str, name: Name, role: re.Match[str], value: str, everyone: list[Name]
+) -> list[_Pair]:
+    """The pair of `name` and `role` if the text links them, not across another person (a
+    name of several words: a lone capitalised word is as often an organisation)."""
+    lo, hi = min(name.end, role.end()), max(name.start, role.start())
+    people = [n for n in everyone if " " in folded[n.start : n.end].strip()]
+    if any(lo <= other.start and other.end <= hi for other in people):
+        return []
+    if not _linked(folded[lo:hi], name.start < role.start()):
+        return []
+    return [_pair(folded, name, role, value)]
 
 
 def _pair(folded: str, name: Name, role: re.Match[str], value: str) -> _Pair:

@@ -10,6 +10,7 @@ they conflict if their spans overlap, else the earlier one was superseded.
 """
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,6 +24,15 @@ from service.syndication import copies, group_key
 from service.text_folding import fold
 
 READ_PASSAGES = 30
+# A state told as new at publication, and a role a person takes back (French and English).
+_NOW = re.compile(
+    r"\b(?:pour l'instant|pour le moment|desormais|dorenavant|a present|actuellement"
+    r"|aujourd'hui|currently|for now|now|at present)\b"
+)
+_REGAINED = re.compile(
+    r"\b(?:retrouv|repren|reprend|reintegr|regagn|regain|retak|resum|reinstat)\w*"
+    r"|\bde retour\b|\bback as\b"
+)
 
 
 @dataclass(frozen=True)
@@ -77,15 +87,20 @@ def news_fields(
     mine = next((t for t in told if _same_sentence(t.evidence, answer)), None)
     if state and told:
         mine = max(told, key=lambda t: (*_recency(t), _support(t, told), -t.rank))
+    fallback = mine is None
+    if mine is None:  # the answer sentence states no value: the best sentence that does
+        mine = min(told, key=lambda t: t.rank, default=None)
     if mine is None:
         return NewsFields(answer, _holds_on(searcher, answer))
-    others = [t for t in told if t.group != mine.group and _overlap(t, mine)]
+    own = {mine.group, group_key(searcher.snapshot, answer.doc_id) if fallback else mine.group}
+    others = [t for t in told if t.group not in own and _overlap(t, mine)]
     supporting = _one_per_group(t for t in others if t.claim.agrees(mine.claim))
     conflicting = _one_per_group(t for t in others if not t.claim.agrees(mine.claim))
     superseded = _earlier_states(told, mine) if state else ()
+    shown = answer if fallback else mine.evidence
     return NewsFields(
-        mine.evidence,
-        _holds_on(searcher, mine.evidence),
+        shown,
+        _holds_on(searcher, shown),
         superseded,
         supporting,
         conflicting,
@@ -149,6 +164,10 @@ def _claims(
             high = day or article.published
             top = (high.toordinal() - claim.ended) if high else math.inf
             low = day.toordinal() if day and not claim.ended else -math.inf
+            if high and not day and _NOW.search(fold(text)):
+                low = top  # « pour l'instant », « désormais »: a new state, as published
+            if focus.kind is Kind.ROLE and _REGAINED.search(fold(text)):
+                low = -math.inf  # a role taken back was held before too
             evidence = Evidence(doc_id, start, end, text, day, copies(snapshot).get(doc_id, ()))
             group = group_key(snapshot, doc_id)
             told.append(_Told(evidence, claim, group, low, top, day is not None, rank))

@@ -73,7 +73,7 @@ class Reader:
         self.id: str = card["id"]
         self.weight: float = float(card["weight"])
         self.passages_read = int(card["passages_read"])
-        self.dimension = int(self.weights["projection"].shape[0])
+        self.dimension = int(self.weights["projection"].shape[1])
 
     @classmethod
     def load(cls, folder: Path = MODELS_DIR) -> "Reader":
