@@ -54,13 +54,14 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(2.0, ge=0, description="Weight of the lexical ranking in fusion.")
     no_answer_threshold: float = Field(
         0.81,
-        description="Without the reader: answer confidence below which no_answer is returned.",
+        description="Answer confidence (the formula's score of the chosen sentence plus the "
+        "share of the question's terms the corpus knows) below which no_answer is returned.",
     )
     reader: bool = Field(
         True,
-        description="Choose the answer sentence with the trained reader (service/models/), "
-        "whose own calibrated threshold decides no_answer. Needs the default model; an index "
-        "built without it is read with the formula until `depeche index` rebuilds it.",
+        description="Add the trained reader's score (service/models/) to the formula that "
+        "chooses the answer sentence. Needs the default model; an index built without it is "
+        "read with the formula alone until `depeche index` rebuilds it.",
     )
     max_query_chars: int = Field(1000, ge=1, description="Longest accepted question.")
     host: str = Field("127.0.0.1", description="Address `depeche serve` listens on.")

@@ -60,6 +60,13 @@ def serve_published(
     return Service(served, Library(served, embedder))
 
 
+def published_client(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> TestClient:
+    """A test client for an app serving `snapshot` as published (writes enabled). Use it as
+    a context manager so that the service is opened (lifespan)."""
+    service = serve_published(settings, snapshot, embedder)
+    return TestClient(create_app(settings, lambda s: service))
+
+
 def open_fake_service(settings: Settings) -> Service:
     """`open_service` itself (fallback to the last good generation included), with the fake
     embedder in place of the real model."""

@@ -5,9 +5,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.snapshot import Snapshot
-from service.api import create_app
 from tests.fakes import HashingEmbedder
-from tests.harness import fake_settings, serve_published
+from tests.harness import fake_settings, published_client
 
 
 @pytest.fixture(scope="module")
@@ -17,9 +16,7 @@ def client(
     fake_embedder: HashingEmbedder,
 ) -> Iterator[TestClient]:
     settings = fake_settings(tmp_path_factory.mktemp("api"), max_query_chars=200)
-    service = serve_published(settings, fake_snapshot, fake_embedder)
-    app = create_app(settings, lambda s: service)
-    with TestClient(app) as test_client:
+    with published_client(settings, fake_snapshot, fake_embedder) as test_client:
         yield test_client
 
 

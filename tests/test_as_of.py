@@ -9,11 +9,10 @@ from fastapi.testclient import TestClient
 from index.search import Filters
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
-from service.api import create_app
 from service.slack_blocks import text_message
 from service.slack_news import SlackRequest, SlackRequestError, parse_request, with_as_of
 from tests.fakes import HashingEmbedder
-from tests.harness import fake_settings, serve_published
+from tests.harness import fake_settings, published_client
 
 NOV_20 = date(2023, 11, 20)
 
@@ -30,8 +29,7 @@ def client(
     fake_embedder: HashingEmbedder,
 ) -> Iterator[TestClient]:
     settings = fake_settings(tmp_path_factory.mktemp("as-of"))
-    service = serve_published(settings, fake_snapshot, fake_embedder)
-    with TestClient(create_app(settings, lambda s: service)) as test_client:
+    with published_client(settings, fake_snapshot, fake_embedder) as test_client:
         yield test_client
 
 

@@ -138,3 +138,31 @@ def test_as_of_over_http(server: str) -> None:
     status, body = call(f"{server}/search", {"query": "qui dirige OpenAI ?", "as_of": "2023-11-01"})
     assert status == 200 and body["no_answer"] is True and body["passages"] == []
     assert call(f"{server}/search", {"query": "x", "as_of": "2023-11-31"})[0] == 422
+
+
+def test_latest_state_and_sources_over_http(server: str) -> None:
+    documents: dict[str, str] = {}
+
+    def sliced(item: dict[str, Any]) -> str:
+        c = item["citation"]
+        if c["doc_id"] not in documents:
+            documents[c["doc_id"]] = call(f"{server}/documents/{c['doc_id']}")[1]["text"]
+        return documents[c["doc_id"]][c["start"] : c["end"]]
+
+    status, body = call(f"{server}/search", {"query": "qui est le PDG d'OpenAI ?"})
+    assert status == 200 and not body["no_answer"]
+    answer = body["answer"]
+    assert "Altman" in answer["text"] and answer["as_of"] >= "2023-11-21"
+    earlier = " ".join(s["text"] for s in answer["superseded"])
+    assert "Shear" in earlier and "Murati" in earlier
+    dates = [s["event_date"] for s in answer["superseded"] if s["event_date"]]
+    assert dates == sorted(dates, reverse=True) and all(d < answer["as_of"] for d in dates)
+    _, employees = call(f"{server}/search", {"query": "Combien d'employés compte OpenAI ?"})
+    assert employees["answer"]["conflicting"], employees["answer"]
+    for item in [
+        answer,
+        *answer["superseded"],
+        *answer["supporting"],
+        *employees["answer"]["conflicting"],
+    ]:
+        assert sliced(item) == item["text"]

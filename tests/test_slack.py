@@ -150,7 +150,8 @@ class Depeche:
         return self.send("/slack/events", event_body(event, event_id))
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Poll until `condition` holds; the timeout only guards against a hang."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
