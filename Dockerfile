@@ -18,6 +18,7 @@ COPY corpus corpus
 COPY index index
 COPY service service
 COPY eval eval
+COPY depeche_cli depeche_cli
 RUN pip install .
 
 RUN useradd --system --create-home depeche \
