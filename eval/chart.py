@@ -1,4 +1,5 @@
-"""The PNG chart of an evaluation report: metrics per run, and hit@1 per question kind.
+"""The PNG chart of an evaluation report: metrics per run, answer accuracy per question kind,
+and the news metrics (as of a day, latest state, conflicting and supporting sources).
 Needs matplotlib, the `eval` extra (`pip install 'depeche[eval]'`)."""
 
 from pathlib import Path
@@ -7,6 +8,13 @@ from typing import Any
 import numpy as np
 
 METRICS = ("hit@1", "hit@5", "mrr", "answer_accuracy", "no_answer_recall")
+NEWS = (
+    "as_of_accuracy",
+    "latest_state_accuracy",
+    "conflict_recall",
+    "conflict_precision",
+    "supporting_recall",
+)
 
 
 def draw(report: dict[str, Any], path: Path) -> None:
@@ -18,18 +26,25 @@ def draw(report: dict[str, Any], path: Path) -> None:
     kinds = sorted(
         {kind for run in runs.values() for kind in run["by_kind"] if kind != "no-answer"}
     )
-    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
+    figure, axes = plt.subplots(1, 3, figsize=(19, 5))
     width = 0.8 / max(1, len(names))
-    for i, name in enumerate(names):
-        offsets = np.arange(len(METRICS)) + i * width
-        left.bar(offsets, [runs[name]["overall"][m] for m in METRICS], width, label=name)
-        offsets = np.arange(len(kinds)) + i * width
-        right.bar(offsets, [runs[name]["by_kind"].get(k, {}).get("hit@1", 0) for k in kinds], width)
-    left.set_xticks(np.arange(len(METRICS)) + 0.4 - width / 2, METRICS, rotation=20)
-    right.set_xticks(np.arange(len(kinds)) + 0.4 - width / 2, kinds, rotation=20)
-    left.set_title("Overall")
-    right.set_title("hit@1 by question kind")
-    for axis in (left, right):
+    panels = (
+        ("Overall", METRICS, lambda run, m: run["overall"][m]),
+        (
+            "Answer accuracy by question kind",
+            kinds,
+            lambda run, k: run["by_kind"].get(k, {}).get("answer_accuracy", 0),
+        ),
+        ("News (eval/news_questions.jsonl)", NEWS, lambda run, m: run.get("news", {}).get(m, 0)),
+    )
+    for axis, (title, labels, value) in zip(axes, panels, strict=True):
+        for i, name in enumerate(names):
+            offsets = np.arange(len(labels)) + i * width
+            bars = axis.bar(offsets, [value(runs[name], x) for x in labels], width)
+            if axis is axes[0]:
+                bars.set_label(name)
+        axis.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=20)
+        axis.set_title(title)
         axis.set_ylim(0, 1.05)
         axis.grid(axis="y", alpha=0.3)
     figure.legend(loc="lower center", ncol=min(3, len(names)), fontsize=8)

@@ -59,6 +59,28 @@ class SentenceTable:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One sentence of an indexed article, as the readers of retrieved passages see it."""
+
+    doc_id: str
+    row: int  # in the article's sentence table
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+    event_dates: Dates
+
+
+@dataclass(frozen=True)
+class ReaderTokens:
+    """The reader's token vectors of a sentence, of its neighbours, and of its title."""
+
+    sentence: np.ndarray
+    neighbours: np.ndarray
+    title: np.ndarray
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One consistent state of the index."""
 
@@ -69,6 +91,43 @@ class Snapshot:
     lexical: LexicalIndex
     sentences: dict[str, SentenceTable]
     titles: dict[str, np.ndarray]  # reader token vectors of each article's title
+
+    def sentences_in(self, passages: Iterable[Passage]) -> list[tuple[int, Sentence]]:
+        """The sentences lying mostly inside each passage, with the passage's position in
+        `passages`; a sentence shared by two passages comes once, with the first."""
+        found: list[tuple[int, Sentence]] = []
+        seen: set[tuple[str, int]] = set()
+        for position, passage in enumerate(passages):
+            table = self.sentences[passage.doc_id]
+            text = self.articles[passage.doc_id].text
+            for row in (int(r) for r in table.within(passage.start, passage.end)):
+                if (passage.doc_id, row) in seen:
+                    continue
+                seen.add((passage.doc_id, row))
+                start, end = (int(x) for x in table.spans[row])
+                sentence = Sentence(
+                    passage.doc_id,
+                    row,
+                    start,
+                    end,
+                    text[start:end],
+                    table.vectors[row],
+                    table.dated(row),
+                )
+                found.append((position, sentence))
+        return found
+
+    def reader_tokens(self, doc_id: str, row: int) -> ReaderTokens:
+        """What the reader reads of sentence `row` of `doc_id` (empty arrays without one)."""
+        table = self.sentences[doc_id]
+        around = [r for r in (row - 1, row + 1) if 0 <= r < len(table.tokens)]
+        neighbours = [table.tokens[r] for r in around if len(table.tokens[r])]
+        sentence = table.tokens[row]
+        return ReaderTokens(
+            sentence,
+            np.vstack(neighbours) if neighbours else sentence[:0],
+            self.titles[doc_id],
+        )
 
     def event_dates_at(self, doc_id: str, start: int, end: int) -> Dates:
         """The event dates of the sentence of `doc_id` that overlaps [start, end) the most."""

@@ -43,33 +43,28 @@ def candidates(
 ) -> list[Candidate]:
     """The sentences of the first `passages` hits, each once, at least `min_chars` long."""
     total = sum(question.weights.values()) or 1.0
-    found: dict[tuple[str, int], Candidate] = {}
-    for rank, hit in enumerate(hits[:passages]):
-        doc_id = hit.passage.doc_id
-        table = searcher.snapshot.sentences[doc_id]
-        text = searcher.snapshot.articles[doc_id].text
-        rows = table.within(hit.passage.start, hit.passage.end)
-        for row, cosine in zip(rows, table.vectors[rows] @ question.vector, strict=True):
-            start, end = (int(x) for x in table.spans[row])
-            if end - start < min_chars or (doc_id, start) in found:
-                continue
-            sentence = text[start:end]
-            terms = set(analyse_cached(sentence)) & question.weights.keys()
-            found[doc_id, start] = Candidate(
-                doc_id=doc_id,
-                start=start,
-                end=end,
-                text=sentence,
-                row=int(row),
+    found = []
+    for rank, sentence in searcher.snapshot.sentences_in(h.passage for h in hits[:passages]):
+        if sentence.end - sentence.start < min_chars:
+            continue
+        terms = set(analyse_cached(sentence.text)) & question.weights.keys()
+        found.append(
+            Candidate(
+                doc_id=sentence.doc_id,
+                start=sentence.start,
+                end=sentence.end,
+                text=sentence.text,
+                row=sentence.row,
                 passage_rank=rank,
-                cosine=float(cosine),
+                cosine=float(sentence.vector @ question.vector),
                 shared=sum(question.weights[t] for t in terms) / total,
-                heading=is_heading(sentence),
-                typed=answers_type(sentence, question.asked),
-                has_date=holds(sentence, AnswerType.DATE, question.asked),
-                has_number=holds(sentence, AnswerType.NUMBER, question.asked),
+                heading=is_heading(sentence.text),
+                typed=answers_type(sentence.text, question.asked),
+                has_date=holds(sentence.text, AnswerType.DATE, question.asked),
+                has_number=holds(sentence.text, AnswerType.NUMBER, question.asked),
             )
-    return list(found.values())
+        )
+    return found
 
 
 def is_heading(sentence: str) -> bool:

@@ -144,33 +144,28 @@ def _claims(
     in retrieval order, once per sentence."""
     snapshot = searcher.snapshot
     last_day = f.published_to
-    seen: set[tuple[str, int]] = set()
     told = []
     hits = searcher.search(question, READ_PASSAGES, mode, f, query_vector=vector)
-    for rank, hit in enumerate(hits):
-        doc_id = hit.passage.doc_id
-        table, article = snapshot.sentences[doc_id], snapshot.articles[doc_id]
-        for row in table.within(hit.passage.start, hit.passage.end):
-            if (doc_id, int(row)) in seen:
-                continue
-            seen.add((doc_id, int(row)))
-            start, end = (int(x) for x in table.spans[row])
-            text = article.text[start:end]
-            claim = claim_in(text, focus) if _states(text) else None
-            if claim is None or not _about(focus, text, article.title, article.text):
-                continue
-            days = [d for d in table.dated(int(row)) if last_day is None or d <= last_day]
-            day = max(days, default=None)
-            high = day or article.published
-            top = (high.toordinal() - claim.ended) if high else math.inf
-            low = day.toordinal() if day and not claim.ended else -math.inf
-            if high and not day and _NOW.search(fold(text)):
-                low = top  # « pour l'instant », « désormais »: a new state, as published
-            if focus.kind is Kind.ROLE and _REGAINED.search(fold(text)):
-                low = -math.inf  # a role taken back was held before too
-            evidence = Evidence(doc_id, start, end, text, day, copies(snapshot).get(doc_id, ()))
-            group = group_key(snapshot, doc_id)
-            told.append(_Told(evidence, claim, group, low, top, day is not None, rank))
+    for rank, sentence in snapshot.sentences_in(hit.passage for hit in hits):
+        doc_id, text = sentence.doc_id, sentence.text
+        article = snapshot.articles[doc_id]
+        claim = claim_in(text, focus) if _states(text) else None
+        if claim is None or not _about(focus, text, article.title, article.text):
+            continue
+        days = [d for d in sentence.event_dates if last_day is None or d <= last_day]
+        day = max(days, default=None)
+        high = day or article.published
+        top = (high.toordinal() - claim.ended) if high else math.inf
+        low = day.toordinal() if day and not claim.ended else -math.inf
+        if high and not day and _NOW.search(fold(text)):
+            low = top  # « pour l'instant », « désormais »: a new state, as published
+        if focus.kind is Kind.ROLE and _REGAINED.search(fold(text)):
+            low = -math.inf  # a role taken back was held before too
+        evidence = Evidence(
+            doc_id, sentence.start, sentence.end, text, day, copies(snapshot).get(doc_id, ())
+        )
+        group = group_key(snapshot, doc_id)
+        told.append(_Told(evidence, claim, group, low, top, day is not None, rank))
     return told
 
 

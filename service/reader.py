@@ -17,12 +17,12 @@ Inference is NumPy only; `service/reader_training.py` trains the same computatio
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.answer_types import AnswerType
+from index.snapshot import ReaderTokens
 from service.candidates import Candidate, Question
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -33,15 +33,6 @@ SCALARS = 10
 
 class ReaderError(RuntimeError):
     """The reader's files are missing or do not fit the embedding model."""
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the reader needs of one candidate: the token vectors of its texts."""
-
-    sentence: np.ndarray
-    neighbours: np.ndarray
-    title: np.ndarray
 
 
 def scalar_features(candidate: Candidate, question: Question) -> np.ndarray:
@@ -99,7 +90,7 @@ class Reader:
         question: Question,
         question_tokens: np.ndarray,
         candidates: Sequence[Candidate],
-        readings: Sequence[Reading],
+        readings: Sequence[ReaderTokens],
     ) -> np.ndarray:
         """One logit per candidate; `readings` hold projected token vectors."""
         if not candidates:

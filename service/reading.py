@@ -7,7 +7,7 @@ import numpy as np
 
 from index.search import Hit, Searcher
 from service.candidates import Candidate, Question, candidates
-from service.reader import Reader, Reading
+from service.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def pick_by_reader(
     found = candidates(searcher, question, hits, reader.passages_read, tuning.min_sentence_chars)
     if not found:
         return None
-    readings = [_reading(searcher, c) for c in found]
+    readings = [searcher.snapshot.reader_tokens(c.doc_id, c.row) for c in found]
     logits = reader.score(question, question_tokens, found, readings)
     formula = np.array([formula_score(c, tuning) for c in found])
     best = int(np.argmax(formula + reader.weight * logits))
@@ -88,16 +88,3 @@ def _pick(searcher: Searcher, question: Question, best: Candidate, tuning: Answe
     known = searcher.known_share(question.weights)
     confidence = formula_score(best, tuning) + tuning.known_weight * known
     return Pick(best, confidence, confidence >= tuning.threshold)
-
-
-def _reading(searcher: Searcher, candidate: Candidate) -> Reading:
-    snapshot = searcher.snapshot
-    table = snapshot.sentences[candidate.doc_id]
-    rows = [r for r in (candidate.row - 1, candidate.row + 1) if 0 <= r < len(table.tokens)]
-    neighbours = [table.tokens[r] for r in rows if len(table.tokens[r])]
-    sentence = table.tokens[candidate.row]
-    return Reading(
-        sentence,
-        np.vstack(neighbours) if neighbours else sentence[:0],
-        snapshot.titles[candidate.doc_id],
-    )

@@ -8,6 +8,11 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.search import FusionWeights
+from service.reading import AnswerTuning
+
+_FUSION, _TUNING = FusionWeights(), AnswerTuning()  # the defaults live with the code using them
+
 
 def _xdg(variable: str, fallback: str) -> Path:
     return Path(os.environ.get(variable) or Path.home() / fallback) / "depeche"
@@ -46,14 +51,18 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(1000, ge=100, le=8000, description="Passage size in characters.")
     chunk_overlap: int = Field(200, ge=0, le=4000, description="Overlap between passages.")
-    rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    sentence_weight: float = Field(
-        1.0, ge=0, description="Weight of the best-sentence dense ranking in fusion."
+    rrf_k: int = Field(_FUSION.k, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(
+        _FUSION.dense, ge=0, description="Weight of the dense ranking in fusion."
     )
-    lexical_weight: float = Field(2.0, ge=0, description="Weight of the lexical ranking in fusion.")
+    sentence_weight: float = Field(
+        _FUSION.sentence, ge=0, description="Weight of the best-sentence dense ranking in fusion."
+    )
+    lexical_weight: float = Field(
+        _FUSION.lexical, ge=0, description="Weight of the lexical ranking in fusion."
+    )
     no_answer_threshold: float = Field(
-        0.81,
+        _TUNING.threshold,
         description="Answer confidence (the formula's score of the chosen sentence plus the "
         "share of the question's terms the corpus knows) below which no_answer is returned.",
     )

@@ -93,25 +93,28 @@ def _dated_sentences(
     per day it tells, in retrieval order."""
     snapshot = searcher.snapshot
     wanted = set(analyse(subject))
-    seen: set[tuple[str, int]] = set()
     told = []
-    for rank, hit in enumerate(searcher.search(subject, tuning.passages, filters=filters)):
-        doc_id = hit.passage.doc_id
-        table, article = snapshot.sentences[doc_id], snapshot.articles[doc_id]
-        for row in table.within(hit.passage.start, hit.passage.end):
-            days = table.dated(int(row))
-            if (doc_id, int(row)) in seen or not days:
-                continue
-            seen.add((doc_id, int(row)))
-            start, end = (int(x) for x in table.spans[row])
-            text = article.text[start:end]
-            terms = frozenset(analyse_cached(text))
-            if not _tells_something(text) or not _names(terms, wanted, tuning.min_term_chars):
-                continue
-            citation = Citation(
-                doc_id, article.title, article.source, article.url, article.published, start, end
-            )
-            told += [_Told(d, citation, text, terms, table.vectors[row], rank) for d in days]
+    hits = searcher.search(subject, tuning.passages, filters=filters)
+    for rank, sentence in snapshot.sentences_in(hit.passage for hit in hits):
+        if not sentence.event_dates:
+            continue
+        terms = frozenset(analyse_cached(sentence.text))
+        if not _tells_something(sentence.text) or not _names(terms, wanted, tuning.min_term_chars):
+            continue
+        article = snapshot.articles[sentence.doc_id]
+        citation = Citation(
+            sentence.doc_id,
+            article.title,
+            article.source,
+            article.url,
+            article.published,
+            sentence.start,
+            sentence.end,
+        )
+        told += [
+            _Told(d, citation, sentence.text, terms, sentence.vector, rank)
+            for d in sentence.event_dates
+        ]
     return told
 
 

@@ -5,9 +5,10 @@ import numpy as np
 
 from corpus.training import Evidence, TrainingQuestion
 from index.answer_types import asked
+from index.snapshot import ReaderTokens
 from service import reader_training as rt
 from service.candidates import Candidate, Question
-from service.reader import Reader, Reading
+from service.reader import Reader
 
 
 def candidate(start: int, end: int, rank: int = 0, doc_id: str = "d") -> Candidate:
@@ -45,7 +46,7 @@ def test_numpy_reader_scores_like_the_trained_network() -> None:
 
     reader = Reader(net.numpy_weights(basis), {"id": "test", "weight": 0.1, "passages_read": 3})
     readings = [
-        Reading(
+        ReaderTokens(
             reader.project(raw[example.sentence[i]]),
             reader.project(np.vstack([raw[r] for r in example.neighbours[i] if r])),
             reader.project(raw[example.title[i]]),
