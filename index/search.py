@@ -54,8 +54,8 @@ class Candidates:
     """The candidate passages for one query, per signal, as {row: raw score}: the best rows by
     passage vector (`dense`, cosine), by best sentence vector (`sentence`, cosine) and by BM25
     (`lexical`, rows scoring above 0); a signal the mode does not use is empty. A row is a
-    passage's place in the index; `passage`, `cosine` and `bm25` tell any row's passage and
-    its scores, for the passages a ranking keeps."""
+    passage's place in the index; for any row, `passage` gives its passage, `cosine` its
+    passage-vector cosine and `bm25` its BM25 score, for the passages a ranking keeps."""
 
     dense: dict[int, float]
     sentence: dict[int, float]
