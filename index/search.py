@@ -1,4 +1,5 @@
-"""Search over a snapshot: dense (FAISS), lexical (BM25) and hybrid (reciprocal rank fusion)."""
+"""Candidate passages from a snapshot, per signal: passage vectors (FAISS), best sentence
+vectors and BM25 (bm25s). Fusing them into one ranking is service.ranking's job."""
 
 from dataclasses import dataclass, replace
 from datetime import date
@@ -49,73 +50,61 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A retrieved passage; `score` is the mode's score, `dense`/`lexical` the raw signals."""
+class Candidates:
+    """The candidate passages for one query, per signal, as {row: raw score}: the best rows by
+    passage vector (`dense`, cosine), by best sentence vector (`sentence`, cosine) and by BM25
+    (`lexical`, rows scoring above 0); a signal the mode does not use is empty. A row is a
+    passage's place in the index; for any row, `passage` gives its passage, `cosine` its
+    passage-vector cosine and `bm25` its BM25 score, for the passages a ranking keeps."""
 
-    passage: Passage
-    score: float
-    dense: float
-    lexical: float
+    dense: dict[int, float]
+    sentence: dict[int, float]
+    lexical: dict[int, float]
+    snapshot: Snapshot
+    ids: np.ndarray  # the passage id of each row
+    vector: np.ndarray  # the query's
+    bm25: np.ndarray  # the query's BM25 score of each row
 
+    def passage(self, row: int) -> Passage:
+        return self.snapshot.passages[int(self.ids[row])]
 
-@dataclass(frozen=True)
-class FusionWeights:
-    """Reciprocal rank fusion: score = sum of weight / (k + rank) over the rankings by passage
-    vector, by best sentence vector, and by BM25."""
-
-    dense: float = 1.0
-    sentence: float = 1.0
-    lexical: float = 2.0
-    k: int = 10
+    def cosine(self, row: int) -> float:
+        """Cosine of the query and the passage vector of `row`."""
+        return float(self.snapshot.vectors.vector(int(self.ids[row])) @ self.vector)
 
 
 class Searcher:
-    """Retrieves passages from one snapshot; safe to share between threads."""
+    """Finds candidate passages in one snapshot (their ranking is service.ranking's); safe to
+    share between threads."""
 
-    def __init__(
-        self,
-        snapshot: Snapshot,
-        embedder: Embedder,
-        fusion: FusionWeights = FusionWeights(),
-        candidates: int = 50,
-    ) -> None:
+    def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
-        self.fusion = fusion
-        self.candidates = candidates
         self._ids = snapshot.lexical.ids
         self._sentences = SentenceRollup(snapshot, self._ids)
 
-    def search(
+    def candidates(
         self,
         query: str,
-        k: int,
-        mode: Mode = Mode.HYBRID,
-        filters: Filters = Filters(),
-        query_vector: np.ndarray | None = None,
-    ) -> list[Hit]:
-        """The best `k` distinct passages for `query`."""
-        vector = self.embedder.embed_query(query) if query_vector is None else query_vector
+        vector: np.ndarray | None,
+        mode: Mode,
+        filters: Filters,
+        n: int,
+    ) -> Candidates:
+        """Up to `n` candidates per signal of `mode` for `query` (whose `vector` is embedded
+        here if not given), among the passages `filters` allow."""
+        vector = self.embedder.embed_query(query) if vector is None else vector
         mask = self._mask(filters)
-        n = max(self.candidates, 4 * k)
-        lexical = self.snapshot.lexical.scores(query)
-        rankings: list[tuple[float, dict[int, float]]] = []
+        bm25 = self.snapshot.lexical.scores(query)
+        dense: dict[int, float] = {}
+        sentence: dict[int, float] = {}
+        lexical: dict[int, float] = {}
         if mode is not Mode.LEXICAL:
-            rankings.append((self.fusion.dense, self._dense(vector, n, mask)))
-            rankings.append((self.fusion.sentence, _top(self._sentences.scores(vector), mask, n)))
+            dense = self._dense(vector, n, mask)
+            sentence = _top(self._sentences.scores(vector), mask, n)
         if mode is not Mode.DENSE:
-            rankings.append((self.fusion.lexical, _top(lexical, mask & (lexical > 0), n)))
-        ranked = _fuse(rankings, self.fusion.k)
-        kept = collapse_duplicates(
-            [self.snapshot.passages[int(self._ids[r])] for r, _ in ranked], k
-        )
-        hits = []
-        for position in kept:
-            row, score = ranked[position]
-            vid = int(self._ids[row])
-            dense = float(self.snapshot.vectors.vector(vid) @ vector)
-            hits.append(Hit(self.snapshot.passages[vid], score, dense, float(lexical[row])))
-        return hits
+            lexical = _top(bm25, mask & (bm25 > 0), n)
+        return Candidates(dense, sentence, lexical, self.snapshot, self._ids, vector, bm25)
 
     def term_weights(self, query: str) -> dict[str, float]:
         """The query's analysed terms with their IDF (unknown terms weigh the most)."""
@@ -198,53 +187,3 @@ def _top(scores: np.ndarray, mask: np.ndarray, n: int) -> dict[int, float]:
     if len(rows) > n:
         rows = rows[np.argpartition(-scores[rows], n - 1)[:n]]
     return {int(r): float(scores[r]) for r in rows}
-
-
-def _fuse(rankings: list[tuple[float, dict[int, float]]], k: int) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion, normalised so that 1.0 means first in every ranking."""
-    best = sum(weight for weight, _ in rankings) / (k + 1) or 1.0
-    fused: dict[int, float] = {}
-    for weight, scores in rankings:
-        for rank, row in enumerate(sorted(scores, key=lambda r: (-scores[r], r)), start=1):
-            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
-    return sorted(
-        ((row, score / best) for row, score in fused.items()), key=lambda x: (-x[1], x[0])
-    )
-
-
-def collapse_duplicates(passages: list[Passage], limit: int, overlap: float = 0.5) -> list[int]:
-    """Positions of the first `limit` passages that do not repeat a better one: the same
-    article with a mostly shared span, or near-identical text elsewhere (a syndicated copy:
-    `NEAR_COPY` of their word trigrams shared)."""
-    kept: list[int] = []
-    shingles: list[frozenset[tuple[str, ...]]] = []
-    for position, passage in enumerate(passages):
-        if len(kept) == limit:
-            break
-        mine = _shingles(passage.text)
-        if any(_overlaps(passage, passages[i], overlap) for i in kept) or any(
-            _jaccard(mine, other) >= NEAR_COPY for other in shingles
-        ):
-            continue
-        kept.append(position)
-        shingles.append(mine)
-    return kept
-
-
-NEAR_COPY = 0.8
-
-
-def _shingles(text: str) -> frozenset[tuple[str, ...]]:
-    words = text.lower().split()
-    return frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset({tuple(words)})
-
-
-def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def _overlaps(a: Passage, b: Passage, threshold: float) -> bool:
-    if a.doc_id != b.doc_id:
-        return False
-    shared = min(a.end, b.end) - max(a.start, b.start)
-    return shared > threshold * min(a.end - a.start, b.end - b.start)

@@ -12,12 +12,12 @@ import numpy as np
 from corpus.clean import normalise_typography
 from index.answer_types import asked
 from index.embedding import Embedder, TokenEmbedder
-from index.search import Filters, FusionWeights, Hit, Mode, Searcher
+from index.search import Filters, Mode, Searcher
 from index.snapshot import Snapshot
 from service.candidates import Question
 from service.news import Evidence, news_fields
+from service.ranking import Hit, Pick, RankingTuning, pick_by_formula, pick_by_reader, rank_passages
 from service.reader import Reader
-from service.reading import AnswerTuning, Pick, pick_by_formula, pick_by_reader
 
 MAX_K = 50
 
@@ -95,16 +95,14 @@ class QuestionAnswerer:
         self,
         snapshot: Snapshot,
         embedder: Embedder,
-        fusion: FusionWeights = FusionWeights(),
-        tuning: AnswerTuning = AnswerTuning(),
+        tuning: RankingTuning = RankingTuning(),
         max_query_chars: int = 1000,
         reader: Reader | None = None,
     ) -> None:
         self.embedder = embedder
-        self.fusion = fusion
         self.tuning = tuning
         self.max_query_chars = max_query_chars
-        self.searcher = Searcher(snapshot, embedder, fusion)
+        self.searcher = Searcher(snapshot, embedder)
         # the reader reads the token vectors the index stored for it, or not at all
         self.reader = reader if reader and snapshot.manifest.reader == reader.id else None
 
@@ -125,7 +123,7 @@ class QuestionAnswerer:
             vector, tokens = token_embedder.embed_query_tokens(question)
         else:
             vector = self.embedder.embed_query(question)
-        hits = searcher.search(question, k, mode, filters, query_vector=vector)
+        hits = rank_passages(searcher, question, k, mode, filters, vector, self.tuning)
         passages = [
             CitedPassage(
                 rank,
@@ -146,7 +144,7 @@ class QuestionAnswerer:
                 round(pick.confidence, 4),
                 event_date=max(dates, default=None),
             )
-            answer = _with_news(searcher, question, vector, mode, filters, answer)
+            answer = _with_news(searcher, question, vector, mode, filters, self.tuning, answer)
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
@@ -200,6 +198,7 @@ def _with_news(
     vector: np.ndarray,
     mode: Mode,
     filters: Filters,
+    tuning: RankingTuning,
     sentence: AnswerSentence | None,
 ) -> AnswerSentence | None:
     """`sentence`, or the latest state for a question about one, with what it superseded and
@@ -214,6 +213,7 @@ def _with_news(
         Evidence(c.doc_id, c.start, c.end, sentence.text, sentence.event_date),
         mode,
         filters,
+        tuning,
     )
 
     def cited(e: Evidence) -> CitedSentence:

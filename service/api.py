@@ -124,7 +124,7 @@ def create_app(
         ),
     ) -> Timeline:
         """The dated events about `q`, oldest first, each merged across the articles telling it."""
-        return build_timeline(answerer.searcher, q, Filters().as_of(as_of))
+        return build_timeline(answerer.searcher, q, Filters().as_of(as_of), ranking=answerer.tuning)
 
     @app.get(
         "/documents",

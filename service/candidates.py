@@ -1,13 +1,15 @@
 """Candidate answer sentences: the sentences of the best passages, with what is known of each
 before any reading (its cosine to the question, the question terms it shares, its place)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.analysis import analyse_cached
 from index.answer_types import AnswerType, Asked, answers_type, holds
-from index.search import Hit, Searcher
+from index.chunking import Passage
+from index.search import Searcher
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,12 @@ class Question:
 
 
 def candidates(
-    searcher: Searcher, question: Question, hits: list[Hit], passages: int, min_chars: int
+    searcher: Searcher, question: Question, passages: Sequence[Passage], min_chars: int
 ) -> list[Candidate]:
-    """The sentences of the first `passages` hits, each once, at least `min_chars` long."""
+    """The sentences of `passages` (best first), each once, at least `min_chars` long."""
     total = sum(question.weights.values()) or 1.0
     found = []
-    for rank, sentence in searcher.snapshot.sentences_in(h.passage for h in hits[:passages]):
+    for rank, sentence in searcher.snapshot.sentences_in(passages):
         if sentence.end - sentence.start < min_chars:
             continue
         terms = set(analyse_cached(sentence.text)) & question.weights.keys()

@@ -154,7 +154,9 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> int:
     from service.timeline import build_timeline
 
     answerer = open_answerer(settings, build_if_missing=True)
-    timeline = build_timeline(answerer.searcher, args.subject, Filters().as_of(args.as_of))
+    timeline = build_timeline(
+        answerer.searcher, args.subject, Filters().as_of(args.as_of), ranking=answerer.tuning
+    )
     if args.json:
         print(json.dumps(asdict(timeline), ensure_ascii=False, indent=2, default=str))
         return 0

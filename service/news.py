@@ -19,6 +19,7 @@ import numpy as np
 
 from index.search import Filters, Mode, Searcher
 from service.facts import Claim, Focus, Kind, claim_in, focus_of, names_in
+from service.ranking import RankingTuning, rank_passages
 from service.state_questions import asks_current_state
 from service.syndication import copies, group_key
 from service.text_folding import fold
@@ -75,14 +76,15 @@ def news_fields(
     answer: Evidence,
     mode: Mode = Mode.HYBRID,
     filters: Filters = Filters(),
+    tuning: RankingTuning = RankingTuning(),
 ) -> NewsFields:
     """The news fields of `answer` to `question`, from articles allowed by `filters` (whose
-    `published_to` is also the last event day considered)."""
+    `published_to` is also the last event day considered) and ranked with `tuning`."""
     answer = replace(answer, copies=copies(searcher.snapshot).get(answer.doc_id, ()))
     focus = focus_of(question)
     if focus is None:
         return NewsFields(answer, _holds_on(searcher, answer))
-    told = _claims(searcher, question, vector, focus, mode, filters)
+    told = _claims(searcher, question, vector, focus, mode, filters, tuning)
     state = asks_current_state(question)
     mine = next((t for t in told if _same_sentence(t.evidence, answer)), None)
     if state and told:
@@ -138,14 +140,20 @@ def _earlier_states(told: list[_Told], mine: _Told) -> tuple[Evidence, ...]:
 
 
 def _claims(
-    searcher: Searcher, question: str, vector: np.ndarray, focus: Focus, mode: Mode, f: Filters
+    searcher: Searcher,
+    question: str,
+    vector: np.ndarray,
+    focus: Focus,
+    mode: Mode,
+    f: Filters,
+    tuning: RankingTuning,
 ) -> list[_Told]:
     """Every claim about `focus` in the sentences of the passages best matching `question`,
     in retrieval order, once per sentence."""
     snapshot = searcher.snapshot
     last_day = f.published_to
     told = []
-    hits = searcher.search(question, READ_PASSAGES, mode, f, query_vector=vector)
+    hits = rank_passages(searcher, question, READ_PASSAGES, mode, f, vector, tuning)
     for rank, sentence in snapshot.sentences_in(hit.passage for hit in hits):
         doc_id, text = sentence.doc_id, sentence.text
         article = snapshot.articles[doc_id]

@@ -8,7 +8,7 @@ per-token weight), a learned bilinear form compares the two texts as wholes (« 
 against a sentence full of figures), and a small network combines these interactions with
 what is known before reading (cosine, shared terms, answer type, passage rank). Its output
 is a logit (sigmoid: the probability that the sentence answers), added with the weight
-chosen by cross-validation to the answer formula's score (service/reading.py).
+chosen by cross-validation to the answer formula's score (service/ranking.py).
 
 Inference is NumPy only; `service/reader_training.py` trains the same computation in torch
 (`depeche train-reader`). The weights ship in `service/models/`.

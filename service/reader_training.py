@@ -28,8 +28,8 @@ from index.embedding import TokenEmbedder
 from index.search import Searcher
 from index.snapshot import Snapshot, build_snapshot
 from service.candidates import Candidate, Question, candidates
+from service.ranking import RankingTuning, formula_score, rank_passages
 from service.reader import CARD_FILE, MODELS_DIR, SCALARS, WEIGHTS_FILE, file_id
-from service.reading import AnswerTuning, formula_score
 
 if TYPE_CHECKING:
     import torch
@@ -46,7 +46,7 @@ BATCH = 16
 FOLDS = 3
 WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
-TUNING = AnswerTuning()
+TUNING = RankingTuning()
 
 Log = Callable[[str], None]
 
@@ -119,8 +119,9 @@ def build_examples(
         question = Question(
             item.question, vector, searcher.term_weights(item.question), asked(item.question)
         )
-        hits = searcher.search(item.question, 10, query_vector=vector)
-        found = candidates(searcher, question, hits, PASSAGES_READ, MIN_SENTENCE_CHARS)
+        hits = rank_passages(searcher, item.question, 10, vector=vector, tuning=TUNING)
+        best = [h.passage for h in hits[:PASSAGES_READ]]
+        found = candidates(searcher, question, best, MIN_SENTENCE_CHARS)
         if not found:
             continue
         examples.append(example(snapshot, item, question, found, table))
@@ -329,7 +330,7 @@ def predict(net: ReaderNet, examples: Sequence[Example], table: TokenTable) -> l
 
 
 def baseline(example: Example) -> np.ndarray:
-    """The answer formula of `AnswerTuning` (service/reading.py) on each candidate."""
+    """The answer formula of `RankingTuning` (service/ranking.py) on each candidate."""
     return np.array([formula_score(c, TUNING) for c in example.candidates])
 
 

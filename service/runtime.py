@@ -11,12 +11,11 @@ from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
 from index.e5_model import E5_MODEL_NAME
 from index.embedding import Embedder, SentenceTransformerEmbedder, stay_offline
-from index.search import FusionWeights
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
 from service.library import Change, Library, compare
+from service.ranking import RankingTuning
 from service.reader import Reader
-from service.reading import AnswerTuning
 from service.served import ServedIndex
 from service.settings import Settings
 
@@ -92,13 +91,13 @@ def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) ->
     return QuestionAnswerer(
         snapshot,
         embedder,
-        FusionWeights(
-            dense=settings.dense_weight,
-            sentence=settings.sentence_weight,
-            lexical=settings.lexical_weight,
-            k=settings.rrf_k,
+        RankingTuning(
+            dense_weight=settings.dense_weight,
+            sentence_weight=settings.sentence_weight,
+            lexical_weight=settings.lexical_weight,
+            rrf_k=settings.rrf_k,
+            threshold=settings.no_answer_threshold,
         ),
-        AnswerTuning(threshold=settings.no_answer_threshold),
         settings.max_query_chars,
         load_reader(settings),
     )

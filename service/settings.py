@@ -8,10 +8,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.search import FusionWeights
-from service.reading import AnswerTuning
+from service.ranking import RankingTuning
 
-_FUSION, _TUNING = FusionWeights(), AnswerTuning()  # the defaults live with the code using them
+_TUNING = RankingTuning()  # the defaults live with the code using them
 
 
 def _xdg(variable: str, fallback: str) -> Path:
@@ -51,15 +50,17 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(1000, ge=100, le=8000, description="Passage size in characters.")
     chunk_overlap: int = Field(200, ge=0, le=4000, description="Overlap between passages.")
-    rrf_k: int = Field(_FUSION.k, ge=1, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(_TUNING.rrf_k, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(
-        _FUSION.dense, ge=0, description="Weight of the dense ranking in fusion."
+        _TUNING.dense_weight, ge=0, description="Weight of the dense ranking in fusion."
     )
     sentence_weight: float = Field(
-        _FUSION.sentence, ge=0, description="Weight of the best-sentence dense ranking in fusion."
+        _TUNING.sentence_weight,
+        ge=0,
+        description="Weight of the best-sentence dense ranking in fusion.",
     )
     lexical_weight: float = Field(
-        _FUSION.lexical, ge=0, description="Weight of the lexical ranking in fusion."
+        _TUNING.lexical_weight, ge=0, description="Weight of the lexical ranking in fusion."
     )
     no_answer_threshold: float = Field(
         _TUNING.threshold,

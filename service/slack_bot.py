@@ -124,7 +124,9 @@ class SlackBot:
         def search() -> Message:
             answerer = self._answerer()
             if request.timeline:
-                return timeline_message(build_timeline(answerer.searcher, request.question))
+                return timeline_message(
+                    build_timeline(answerer.searcher, request.question, ranking=answerer.tuning)
+                )
             answer = answerer.ask(request.question, k, filters=filters)
             return with_as_of(answer_message(answer, k), request.as_of)
 

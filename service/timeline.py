@@ -1,6 +1,6 @@
 """The timeline of a subject: its dated events, oldest first, each told once with every source.
 
-The passages that best match the query are retrieved with the ordinary search; their
+The passages that best match the query are ranked as for a question (service.ranking); their
 sentences that carry event dates (index.event_dates) and name one of the query's terms are
 the events. Sentences of different articles on the same day that tell the same event
 (`same_event`) are merged into one entry citing all of them.
@@ -16,6 +16,7 @@ from corpus.clean import normalise_typography
 from index.analysis import analyse, analyse_cached
 from index.search import Filters, Searcher
 from service.answering import Citation, QueryError
+from service.ranking import RankingTuning, rank_passages
 
 MAX_QUERY_CHARS = 1000
 
@@ -66,15 +67,17 @@ def build_timeline(
     query: str,
     filters: Filters = Filters(),
     tuning: TimelineTuning = TimelineTuning(),
+    ranking: RankingTuning = RankingTuning(),
 ) -> Timeline:
-    """The dated events about `query` in the passages that match it, sorted by date."""
+    """The dated events about `query` in the passages that match it (ranked with `ranking`),
+    sorted by date."""
     started = time.perf_counter()
     subject = normalise_typography(query).strip()
     if not subject:
         raise QueryError("the query is empty")
     if len(subject) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
-    told = _dated_sentences(searcher, subject, filters, tuning)
+    told = _dated_sentences(searcher, subject, filters, tuning, ranking)
     events: list[list[_Told]] = []
     for sentence in told:
         group = _same_event(events, sentence, tuning.same_event)
@@ -87,14 +90,18 @@ def build_timeline(
 
 
 def _dated_sentences(
-    searcher: Searcher, subject: str, filters: Filters, tuning: TimelineTuning
+    searcher: Searcher,
+    subject: str,
+    filters: Filters,
+    tuning: TimelineTuning,
+    ranking: RankingTuning,
 ) -> list[_Told]:
     """Every dated sentence of the retrieved passages that names a term of `subject`, once
     per day it tells, in retrieval order."""
     snapshot = searcher.snapshot
     wanted = set(analyse(subject))
     told = []
-    hits = searcher.search(subject, tuning.passages, filters=filters)
+    hits = rank_passages(searcher, subject, tuning.passages, filters=filters, tuning=ranking)
     for rank, sentence in snapshot.sentences_in(hit.passage for hit in hits):
         if not sentence.event_dates:
             continue

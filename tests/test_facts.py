@@ -4,8 +4,9 @@ new states and facts read when the answer sentence states none (service.facts, s
 import pytest
 
 from index.snapshot import Snapshot
-from service.answering import AnswerTuning, QuestionAnswerer
+from service.answering import QuestionAnswerer
 from service.facts import claim_in, focus_of
+from service.ranking import RankingTuning
 from tests.fakes import HashingEmbedder
 
 CEO = focus_of("qui est le PDG d'OpenAI ?")
@@ -14,7 +15,7 @@ ROLE = focus_of("Quel est le poste de Greg Brockman chez OpenAI ?")
 
 @pytest.fixture(scope="module")
 def answerer(fake_snapshot: Snapshot, fake_embedder: HashingEmbedder) -> QuestionAnswerer:
-    return QuestionAnswerer(fake_snapshot, fake_embedder, tuning=AnswerTuning(threshold=-10))
+    return QuestionAnswerer(fake_snapshot, fake_embedder, tuning=RankingTuning(threshold=-10))
 
 
 @pytest.mark.parametrize(

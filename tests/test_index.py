@@ -9,6 +9,7 @@ from index.directory import IndexDirectory, IndexMissingError
 from index.manifest import IndexCorruptError, IndexMismatchError
 from index.search import Mode, Searcher
 from index.snapshot import Snapshot, build_snapshot
+from service.ranking import rank_passages
 from tests.fakes import HashingEmbedder
 
 MURATI = "0e71460ec8a4328c"
@@ -78,7 +79,7 @@ def test_deleting_a_document_removes_it_from_both_indexes(
     assert not gone & set(ids.tolist())
     searcher = Searcher(after, fake_embedder)
     for mode in Mode:
-        hits = searcher.search("Lilian Weng directrice de la sécurité", 50, mode)
+        hits = rank_passages(searcher, "Lilian Weng directrice de la sécurité", 50, mode)
         assert all(hit.passage.doc_id != MURATI for hit in hits)
     assert len(fake_snapshot.vectors) == sum(1 for _ in fake_snapshot.passages), (
         "old snapshot changed"

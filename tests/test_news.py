@@ -8,13 +8,14 @@ import pytest
 from corpus import Article
 from index.search import Filters
 from index.snapshot import Snapshot, build_snapshot
-from service.answering import AnswerSentence, AnswerTuning, QuestionAnswerer
+from service.answering import AnswerSentence, QuestionAnswerer
 from service.facts import Kind, claim_in, focus_of
+from service.ranking import RankingTuning
 from service.state_questions import asks_current_state
 from tests.fakes import HashingEmbedder
 
 CEO = "qui est le PDG d'OpenAI ?"
-ALWAYS = AnswerTuning(threshold=-10)  # the fake embedder's confidences are low
+ALWAYS = RankingTuning(threshold=-10)  # the fake embedder's confidences are low
 
 
 @pytest.fixture(scope="module")
