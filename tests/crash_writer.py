@@ -1,20 +1,15 @@
 """The writer process killed by tests/test_crash.py.
 
-`python -m tests.crash_writer` imports everything once, then reads commands on stdin; each
-`write <n> [<step> <nth>]` forks a fresh writer process that adds the articles crash-<n>,
-crash-<n+1>, ... one by one through `Library.put` (lock, build aside, publish with fsync +
+`python -m tests.crash_writer INDEX_DIR N [STEP NTH]` adds the articles crash-<N>,
+crash-<N+1>, ... one by one through `Library.put` (lock, build aside, publish with fsync +
 rename) and prints `ack <doc_id> <generation>` only once each put has returned. With a step,
-the child announces `at <step>` when it reaches that step of its `nth` publish and stops
-itself (SIGSTOP), so that the test kills it exactly there, however busy the machine is.
-This parent prints `pid <pid>` for the child and, once the child is dead,
-`exit <pid> <signal>`. Forking from a warm parent makes a restart take milliseconds.
+it announces `at <step>` when it reaches that step of its `nth` publish and waits there for
+a signal (the test's SIGKILL), so that it dies exactly there, however busy the machine is.
 """
 
 import itertools
-import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -50,7 +45,7 @@ def article(number: int) -> Article:
 
 
 def stop_at(step: str, nth: int) -> None:
-    """Announce `at <step>` and stop when the `nth` call of that step begins."""
+    """Announce `at <step>` and wait to be killed when the `nth` call of that step begins."""
     owner, name = STEPS[step]
     original: Callable[..., Any] = getattr(owner, name)
     calls = itertools.count(1)
@@ -59,7 +54,8 @@ def stop_at(step: str, nth: int) -> None:
     def announced(*args: Any, **kwargs: Any) -> Any:
         if next(calls) == nth:
             print(f"at {step}", flush=True)
-            os.kill(os.getpid(), signal.SIGSTOP)
+            while True:
+                signal.pause()
         return original(*args, **kwargs)
 
     setattr(owner, name, announced)
@@ -80,27 +76,10 @@ def write_until_killed(root: Path, first: int) -> None:
 
 
 def main() -> None:
-    root = Path(sys.argv[1])
-    print("warm", flush=True)
-    for line in sys.stdin:
-        command, first, *stop = line.split()
-        assert command == "write", command
-        sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                if stop:
-                    stop_at(stop[0], int(stop[1]))
-                write_until_killed(root, int(first))
-            except BaseException:
-                traceback.print_exc()
-                sys.stdout.flush()
-                os._exit(1)
-            os._exit(0)
-        print(f"pid {pid}", flush=True)
-        _, status = os.waitpid(pid, 0)
-        code = os.WTERMSIG(status) if os.WIFSIGNALED(status) else -os.WEXITSTATUS(status)
-        print(f"exit {pid} {code}", flush=True)
+    root, first, *stop = sys.argv[1:]
+    if stop:
+        stop_at(stop[0], int(stop[1]))
+    write_until_killed(Path(root), int(first))
 
 
 if __name__ == "__main__":

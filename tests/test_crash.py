@@ -2,7 +2,6 @@
 again; after every kill the service opens the index as it would at start-up and must serve
 the previous or the new generation, verified by checksum, with every acknowledged article."""
 
-import os
 import queue
 import random
 import signal
@@ -30,73 +29,38 @@ SEED = 20231122
 STEPS = list(STEP_HOOKS)
 
 
-class Writer:
-    """The forking writer of tests/crash_writer.py, its output read line by line."""
+class Child:
+    """One writer process of tests/crash_writer.py, its output read line by line."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, first: int, stop: tuple[str, int] | None = None) -> None:
+        where = [stop[0], str(stop[1])] if stop else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_writer", str(index_dir)],
+            [sys.executable, "-m", "tests.crash_writer", str(index_dir), str(first), *where],
             cwd=ROOT,
-            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
+        self.acks: list[tuple[str, str]] = []
         threading.Thread(target=self._read, daemon=True).start()
-        assert self.next_line() == "warm"
+        assert self._next_line() == "ready"
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.put(line.strip())
-        self.lines.put("eof")
+        self.lines.put("eof")  # the process is gone: nothing more will come
 
-    def next_line(self) -> str:
+    def _next_line(self) -> str:
         try:
-            line = self.lines.get(timeout=HANG_SECONDS)
+            return self.lines.get(timeout=HANG_SECONDS)
         except queue.Empty:
             raise AssertionError(f"the writer hung: nothing for {HANG_SECONDS} s") from None
-        assert line != "eof", "the writer process died"
-        return line
-
-    def start(self, first: int, stop: tuple[str, int] | None = None) -> "Child":
-        """Fork a writer adding crash-<first>, ... (stopping at the `nth` call of `step` if
-        `stop` is given); returns it once it is publishing."""
-        assert self.process.stdin is not None
-        order = f"write {first}" + (f" {stop[0]} {stop[1]}" if stop else "")
-        self.process.stdin.write(order + "\n")
-        self.process.stdin.flush()
-        pid, ready = None, False
-        while pid is None or not ready:
-            line = self.next_line()
-            if line.startswith("pid "):
-                pid = int(line.split()[1])
-            else:
-                assert line == "ready", line
-                ready = True
-        return Child(self, pid)
-
-    def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=HANG_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=HANG_SECONDS)
-
-
-class Child:
-    """One forked writer: the (doc_id, generation) pairs it acknowledged so far."""
-
-    def __init__(self, writer: Writer, pid: int) -> None:
-        self.writer, self.pid = writer, pid
-        self.acks: list[tuple[str, str]] = []
 
     def wait_for(self, wanted: str) -> None:
         """Read the child's lines until one starts with `wanted` (`ack` or `at`)."""
         while True:
-            kind, *rest = self.writer.next_line().split()
+            kind, *rest = self._next_line().split()
             if kind == "ack":
                 self.acks.append((rest[0], rest[1]))
             if kind == wanted:
@@ -104,15 +68,15 @@ class Child:
             assert kind == "ack", f"unexpected line from the writer: {kind} {rest}"
 
     def kill(self) -> int:
-        """SIGKILL the child and collect what it acknowledged; returns the signal it died of."""
-        os.kill(self.pid, signal.SIGKILL)
-        while True:
-            kind, *rest = self.writer.next_line().split()
-            if kind == "ack":
-                self.acks.append((rest[0], rest[1]))
-            else:
-                assert kind == "exit" and int(rest[0]) == self.pid, (kind, rest)
-                return int(rest[1])
+        """SIGKILL the child, then collect what it acknowledged before it died (everything
+        up to the end of its output); returns the signal it died of."""
+        self.process.kill()
+        self.process.wait(timeout=HANG_SECONDS)
+        while (line := self._next_line()) != "eof":
+            kind, *rest = line.split()
+            assert kind == "ack", line
+            self.acks.append((rest[0], rest[1]))
+        return -self.process.returncode
 
 
 def schedule(rng: random.Random) -> list[tuple[int, tuple[str, int] | None, float]]:
@@ -179,56 +143,52 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
     publishes = 0
     started = time.monotonic()
     rounds = schedule(random.Random(SEED))
-    writer = Writer(settings.index_dir)
-    try:
-        for acks_first, stop, delay in rounds:
-            first = max((number_of(d) for d in committed), default=-1) + 1
-            before = {p.name for p in directory.generations.iterdir()}
+    for acks_first, stop, delay in rounds:
+        first = max((number_of(d) for d in committed), default=-1) + 1
+        before = {p.name for p in directory.generations.iterdir()}
 
-            child = writer.start(first, stop)
-            for _ in range(acks_first):
-                child.wait_for("ack")
-            if stop:
-                child.wait_for("at")  # the child stopped itself at that step
-            else:
-                time.sleep(delay)  # a kill at a random point, not a wait for anything
-            died_of = child.kill()
-            acks = child.acks
-            assert died_of == signal.SIGKILL, f"the writer was not killed but ended with {died_of}"
-            publishes += len(acks)
-            acknowledged |= {doc_id for doc_id, _ in acks}
+        child = Child(settings.index_dir, first, stop)
+        for _ in range(acks_first):
+            child.wait_for("ack")
+        if stop:
+            child.wait_for("at")  # the child waits at that step
+        else:
+            time.sleep(delay)  # a kill at a random point, not a wait for anything
+        died_of = child.kill()
+        acks = child.acks
+        assert died_of == signal.SIGKILL, f"the writer was not killed but ended with {died_of}"
+        publishes += len(acks)
+        acknowledged |= {doc_id for doc_id, _ in acks}
 
-            # Start the service as after a crash: newest readable generation, checksums verified.
-            service = open_fake_service(settings)
-            assert service.served.degraded is None, service.served.degraded
-            live = service.served.generation
-            assert live is not None and live == directory.current()
-            Manifest.read(live).check_files(live)
-            docs = set(service.served.snapshot.articles) - seeds
-            in_flight = article(first + len(acks)).doc_id
-            previous, previous_round = (acks[-1][1] if acks else served), served
-            expected = committed | {doc_id for doc_id, _ in acks}
-            assert acknowledged <= docs, f"lost acknowledged articles: {acknowledged - docs}"
-            if live.name == previous:
-                assert docs == expected
-            else:  # the publish in flight had made its generation live when it was killed
-                assert live.name > previous
-                assert docs == expected | {in_flight}
-            place = where_it_died(directory, before, docs, in_flight)
-            places[place] += 1
-            if stop:
-                assert place == PLACE_OF[stop[0]], (stop, place)
-            names = [previous_round, *(generation for _, generation in acks)]
-            assert names == sorted(set(names)), "generation names do not sort in publish order"
+        # Start the service as after a crash: newest readable generation, checksums verified.
+        service = open_fake_service(settings)
+        assert service.served.degraded is None, service.served.degraded
+        live = service.served.generation
+        assert live is not None and live == directory.current()
+        Manifest.read(live).check_files(live)
+        docs = set(service.served.snapshot.articles) - seeds
+        in_flight = article(first + len(acks)).doc_id
+        previous, previous_round = (acks[-1][1] if acks else served), served
+        expected = committed | {doc_id for doc_id, _ in acks}
+        assert acknowledged <= docs, f"lost acknowledged articles: {acknowledged - docs}"
+        if live.name == previous:
+            assert docs == expected
+        else:  # the publish in flight had made its generation live when it was killed
+            assert live.name > previous
+            assert docs == expected | {in_flight}
+        place = where_it_died(directory, before, docs, in_flight)
+        places[place] += 1
+        if stop:
+            assert place == PLACE_OF[stop[0]], (stop, place)
+        names = [previous_round, *(generation for _, generation in acks)]
+        assert names == sorted(set(names)), "generation names do not sort in publish order"
 
-            newest = max(docs, key=number_of, default=None)
-            if newest is not None:
-                marker = f"zq{number_of(newest)}x"
-                top = service.served.answerer.ask(marker, k=1).passages[0].citation.doc_id
-                assert top == newest
-            served, committed = live.name, docs
-    finally:
-        writer.close()
+        newest = max(docs, key=number_of, default=None)
+        if newest is not None:
+            marker = f"zq{number_of(newest)}x"
+            top = service.served.answerer.ask(marker, k=1).passages[0].citation.doc_id
+            assert top == newest
+        served, committed = live.name, docs
 
     with capsys.disabled():
         print(f"\ncrash test: {len(rounds)} SIGKILLs, {publishes} acknowledged publishes", end="")
@@ -239,12 +199,8 @@ def test_sigkill_during_publishes_never_loses_acknowledged_articles(
     assert set(places) >= set(PLACE_OF.values()), "the kills did not land in every place"
 
     # The leftovers of killed writes do not stop the next writer, which cleans them up.
-    writer = Writer(settings.index_dir)
-    try:
-        child = writer.start(max(number_of(d) for d in committed) + 1)
-        child.wait_for("ack")
-        child.kill()
-    finally:
-        writer.close()
+    child = Child(settings.index_dir, max(number_of(d) for d in committed) + 1)
+    child.wait_for("ack")
+    child.kill()
     remaining = [p.name for p in directory.generations.iterdir() if p.name.startswith(".tmp-")]
     assert len(remaining) <= 1  # at most the write the final kill interrupted
