@@ -25,6 +25,7 @@ from service.limits import AdmissionMiddleware, Limits
 from service.observability import Metrics, RequestObserver
 from service.runtime import Service
 from service.schemas import (
+    VISIBLE,
     DocumentOut,
     DocumentSummary,
     Health,
@@ -117,7 +118,12 @@ def create_app(
         answerer: Answerer,
         q: Annotated[
             str,
-            Query(min_length=1, max_length=settings.max_query_chars, description="The subject."),
+            Query(
+                min_length=1,
+                max_length=settings.max_query_chars,
+                pattern=VISIBLE,
+                description="The subject.",
+            ),
         ],
         as_of: Annotated[IsoDate | None, Query(description="Only articles published by then.")] = (
             None
