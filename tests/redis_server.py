@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 import redis
@@ -38,10 +39,16 @@ def wait_for_ping(url: str, process: subprocess.Popen[bytes]) -> None:
             time.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class RedisServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def redis_server(host: str, port: int, prefix: Sequence[str] = ()) -> Iterator[str]:
+def redis_server(host: str, port: int, prefix: Sequence[str] = ()) -> Iterator[RedisServer]:
     """Run redis-server (after `prefix`, e.g. `ip netns exec NAME`) on host:port without
-    persistence; yields its URL."""
+    persistence, until the end of the block (a test may kill it sooner)."""
     require_redis_server()
     command = [*prefix, "redis-server", "--bind", host, "--port", str(port)]
     command += ["--save", "", "--appendonly", "no", "--protected-mode", "no"]
@@ -49,7 +56,7 @@ def redis_server(host: str, port: int, prefix: Sequence[str] = ()) -> Iterator[s
     url = f"redis://{host}:{port}/0"
     try:
         wait_for_ping(url, process)
-        yield url
+        yield RedisServer(url, process)
     finally:
         process.kill()
         process.wait(HANG_GUARD)

@@ -25,8 +25,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    with redis_server("127.0.0.1", free_port()) as url:
-        yield url
+    with redis_server("127.0.0.1", free_port()) as server:
+        yield server.url
 
 
 def client(url: str) -> redis.Redis:
