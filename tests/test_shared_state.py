@@ -1,7 +1,10 @@
 """The state replicas share, in a real Redis on loopback: Slack events seen once, one token
 bucket per client across replicas, one writer at a time; and what happens when Redis is gone."""
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +18,8 @@ from service.settings import Settings
 from service.shared_state import LocalWriterLock, SharedStateUnavailable, shared_state
 from service.slack_dedupe import RecentIds
 from tests.redis_server import redis_server
+
+ROOT = Path(__file__).parent.parent
 
 
 def free_port() -> int:
@@ -86,3 +91,20 @@ def test_without_redis_writes_are_refused_and_reads_go_on() -> None:
         pass
     assert RedisSeenEvents(gone).first_time("Ev-lost")
     assert RedisTokenBuckets(gone, rate=1, burst=1).take("10.0.0.9") == 0.0
+
+
+def test_single_machine_path_imports_neither_ray_nor_redis(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "import depeche_cli, service.cluster_index\n"
+        "from service.api import create_app\n"
+        "from service.settings import Settings\n"
+        f"create_app(Settings(data_dir={str(tmp_path)!r}), lambda s: None)\n"
+        "print(sorted({'ray', 'redis'} & set(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DEPECHE_REDIS_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "[]"
