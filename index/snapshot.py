@@ -225,7 +225,9 @@ def build_snapshot(
     if not hasattr(embedder, "embed_passages_with_tokens"):
         reader = None
     reader_id = reader.id if reader else None
-    reusable = _reusable(base, articles, embedder.model_id, chunk_size, chunk_overlap, reader_id)
+    reusable = reusable_articles(
+        base, articles, embedder.model_id, chunk_size, chunk_overlap, reader_id
+    )
     splitter = make_splitter(chunk_size, chunk_overlap)
     fresh = [a for doc_id, a in sorted(articles.items()) if doc_id not in reusable]
 
@@ -298,7 +300,7 @@ def corpus_fingerprint(articles: Iterable[Article]) -> str:
     return digest.hexdigest()
 
 
-def _reusable(
+def reusable_articles(
     base: Snapshot | None,
     articles: dict[str, Article],
     model: str,

@@ -17,22 +17,30 @@ from service.errors import documented
 from service.library import Change, Library, UnknownDocumentError
 from service.schemas import ArticleIn, DocumentBatch, NewDocuments
 from service.settings import Settings
+from service.shared_state import LocalWriterLock, SharedStateUnavailable, WriterLock
 
 DocId = Annotated[str, PathParam(pattern=DOC_ID)]
 STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 """Write failures that the storage explains (full, over quota, not writable): 507."""
 
 
-def admin_router(settings: Settings, library: Callable[[], Library]) -> APIRouter:
+def admin_router(
+    settings: Settings, library: Callable[[], Library], writers: WriterLock | None = None
+) -> APIRouter:
+    """The write routes; with several replicas, `writers` lets one write at a time."""
+    writers = writers or LocalWriterLock()
     router = APIRouter(
         tags=["admin"],
-        responses=documented(400, 401, 403, 409, 413, 422, 507),
+        responses=documented(400, 401, 403, 409, 413, 422, 503, 507),
         dependencies=[Depends(_guard(settings))],
     )
 
     def write(change: Callable[[Library], Change]) -> Change:
         try:
-            return change(library())
+            with writers.hold():
+                return change(library())
+        except SharedStateUnavailable as error:
+            raise HTTPException(503, str(error), headers={"Retry-After": "5"}) from error
         except CorpusError as error:
             raise HTTPException(422, str(error)) from error
         except UnknownDocumentError as error:

@@ -35,6 +35,7 @@ from service.schemas import (
 )
 from service.served import ServedIndex
 from service.settings import Settings, get_settings
+from service.shared_state import shared_state
 from service.slack import slack_configured, slack_router
 from service.timeline import Timeline, build_timeline
 
@@ -82,11 +83,12 @@ def create_app(
     limits = Limits(
         settings.max_body_bytes, settings.rate_limit, settings.rate_burst, settings.max_in_flight
     )
-    app.add_middleware(AdmissionMiddleware, limits=limits)
+    shared = shared_state(settings)
+    app.add_middleware(AdmissionMiddleware, limits=limits, buckets=shared.buckets)
     app.add_middleware(RequestObserver, metrics=lambda: getattr(app.state, "metrics", None))
     if slack_configured(settings):
-        app.include_router(slack_router(settings, lambda: _served(app).answerer))
-    app.include_router(admin_router(settings, lambda: _library(app)))
+        app.include_router(slack_router(settings, lambda: _served(app).answerer, shared.seen))
+    app.include_router(admin_router(settings, lambda: _library(app), shared.writers))
     reader = [Depends(_api_key_guard(settings))]
     guarded = (401,) if settings.api_key else ()
     SearchBody = search_request(settings.max_query_chars)

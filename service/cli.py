@@ -33,6 +33,12 @@ def add_commands(commands: Commands) -> None:
         action="store_true",
         help="remove every indexed article that is not under PATHS (they are listed)",
     )
+    index.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="chunk and embed on the Ray cluster at ADDRESS (host:port of its head; needs "
+        "pip install -e '.[scale]'), then publish as a local build does",
+    )
     index.set_defaults(run=_index)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -72,9 +78,14 @@ def add_commands(commands: Commands) -> None:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    from service.runtime import index_paths, load_embedder
+    if args.ray:
+        from service.cluster_index import index_on_ray
 
-    change = index_paths(settings, load_embedder(settings), args.paths, args.replace)
+        change = index_on_ray(settings, args.ray, args.paths, args.replace)
+    else:
+        from service.runtime import index_paths, load_embedder
+
+        change = index_paths(settings, load_embedder(settings), args.paths, args.replace)
     print(describe(change))
     return 0
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +27,12 @@ class Limits:
     rate: float
     burst: int
     max_in_flight: int
+
+
+class RateLimiter(Protocol):
+    def take(self, key: str) -> float:
+        """0.0 if a request of client `key` may pass now, else the seconds to wait."""
+        ...
 
 
 class TokenBuckets:
@@ -50,10 +57,10 @@ class TokenBuckets:
 
 
 class AdmissionMiddleware:
-    def __init__(self, app: ASGIApp, limits: Limits) -> None:
+    def __init__(self, app: ASGIApp, limits: Limits, buckets: RateLimiter | None = None) -> None:
         self.app = app
         self.limits = limits
-        self.buckets = TokenBuckets(limits.rate, limits.burst)
+        self.buckets = buckets or TokenBuckets(limits.rate, limits.burst)
         self.in_flight = 0
         self._lock = threading.Lock()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
 from index.e5_model import E5_MODEL_NAME
-from index.embedding import Embedder, SentenceTransformerEmbedder, stay_offline
+from index.embedding import Embedder, SentenceTransformerEmbedder, TokenProjection, stay_offline
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
 from service.library import Change, Library, compare
@@ -52,6 +52,17 @@ def index_paths(
     Articles unchanged since the live index keep their vectors, so a rebuild is quick.
     """
     articles: list[Article] = read_paths(paths) if paths else builtin_articles()
+    return index_articles(settings, embedder, articles, replace, load_reader(settings))
+
+
+def index_articles(
+    settings: Settings,
+    embedder: Embedder,
+    articles: list[Article],
+    replace: bool,
+    reader: TokenProjection | None,
+) -> Change:
+    """`index_paths` for articles already read, with the reader's token projection given."""
     directory = IndexDirectory(settings.index_dir)
     with directory.writer_lock():
         previous = _reusable_index(directory, embedder)
@@ -70,7 +81,7 @@ def index_paths(
             add=articles,
             base=previous,
             progress=log.info,
-            reader=load_reader(settings),
+            reader=reader,
         )
         folder = directory.publish(snapshot)
     return Change(added, replaced, unchanged, removed, folder.name, len(snapshot.passages))

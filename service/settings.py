@@ -118,6 +118,14 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         8, ge=1, description="Requests processed at once; more are refused with 503 at once."
     )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis holding the state replicas share (Slack events, rate limits, the "
+        "writer lock), e.g. redis://10.0.0.5:6379/0; unset, each process keeps its own.",
+    )
+    ray_actors: int = Field(
+        2, ge=1, description="Embedding actors (one model each) of `depeche index --ray`."
+    )
 
     @property
     def index_dir(self) -> Path:

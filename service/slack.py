@@ -17,6 +17,7 @@ from service.answering import QuestionAnswerer
 from service.errors import documented, error_response
 from service.settings import Settings
 from service.slack_bot import SlackBot
+from service.slack_dedupe import SeenEvents
 
 logger = logging.getLogger("depeche.slack")
 
@@ -30,11 +31,14 @@ def slack_configured(settings: Settings) -> bool:
     return bool(_reveal(settings.slack_signing_secret) and _reveal(settings.slack_bot_token))
 
 
-def slack_router(settings: Settings, answerer: Callable[[], QuestionAnswerer]) -> APIRouter:
-    """POST /slack/events and /slack/commands (only for a configured Slack app)."""
+def slack_router(
+    settings: Settings, answerer: Callable[[], QuestionAnswerer], seen: SeenEvents | None = None
+) -> APIRouter:
+    """POST /slack/events and /slack/commands (only for a configured Slack app); `seen` holds
+    the events already received (by this process alone if None)."""
     logging.getLogger("slack_bolt.RequestVerification").addFilter(_unsigned_bodies)
     secret, token = _reveal(settings.slack_signing_secret), _reveal(settings.slack_bot_token)
-    endpoint = _dispatcher(SlackBot(settings, answerer, secret, token).app)
+    endpoint = _dispatcher(SlackBot(settings, answerer, secret, token, seen).app)
     router = APIRouter(tags=["slack"])
     for path in PATHS:
         router.add_api_route(

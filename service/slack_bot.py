@@ -23,15 +23,13 @@ from index.search import Filters
 from service.answering import QueryError, QuestionAnswerer
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message
-from service.slack_dedupe import RecentIds, SeenEvents
+from service.slack_dedupe import SEEN_EVENTS_MAX, SEEN_EVENTS_TTL, RecentIds, SeenEvents
 from service.slack_news import SlackRequestError, parse_request, timeline_message, with_as_of
 from service.slack_retry import retry_handlers
 from service.timeline import build_timeline
 
 logger = logging.getLogger("depeche.slack")
 
-SEEN_EVENTS_TTL = 3600.0
-SEEN_EVENTS_MAX = 10_000
 HTTP_TIMEOUT = 10
 SEARCH_WORKERS = 2
 SLACK_WORKERS = 8

@@ -1,7 +1,7 @@
 """Which Slack events were already received, so that a redelivery is not answered twice.
 
-`SeenEvents` is the interface; `RecentIds` keeps them in this process's memory. A store shared
-by several server processes (Redis) would implement the same method.
+`SeenEvents` is the interface; `RecentIds` keeps them in this process's memory, and
+service/redis_state.py in Redis for several server processes.
 """
 
 import threading
@@ -9,6 +9,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
+
+SEEN_EVENTS_TTL = 3600.0
+SEEN_EVENTS_MAX = 10_000
 
 
 class SeenEvents(Protocol):
