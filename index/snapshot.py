@@ -269,7 +269,11 @@ def build_snapshot(
             tuple(sentence_tokens[row : row + len(spans)]),
         )
         row += len(spans)
-    sentences = {doc_id: _with_event_dates(t, articles[doc_id]) for doc_id, t in sentences.items()}
+    dated = {d for d in reusable if base is not None and base.articles[d] == articles[d]}
+    sentences = {
+        doc_id: table if doc_id in dated else _with_event_dates(table, articles[doc_id])
+        for doc_id, table in sentences.items()
+    }
 
     ordered = sorted(passages.values(), key=lambda p: (p.doc_id, p.start, p.end))
     lexical = LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered])
@@ -327,7 +331,8 @@ def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) ->
 
 def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
     """`table` with the event dates of its sentences, computed afresh: they depend on the
-    publication date, which may change while the text (and so the vectors) stays."""
+    publication date, which may change while the text (and so the vectors) stays. (An
+    article unchanged in every field keeps the dates it had.)"""
     spans = [(int(s), int(e)) for s, e in table.spans]
     return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
 
