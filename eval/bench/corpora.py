@@ -19,11 +19,16 @@ PARAGRAPHS_PER_ARTICLE = 6  # about 3 passages of 1,000 characters
 
 
 def real_articles(passages: int, chunk_size: int, chunk_overlap: int) -> list[Article]:
-    """The built-in corpus and manual pages up to about `passages` passages."""
-    news = builtin_articles()
+    """The built-in corpus and manual pages until about `passages` passages."""
+    articles = builtin_articles()
     splitter = make_splitter(chunk_size, chunk_overlap)
-    own = sum(len(chunk_article(a, splitter)) for a in news)
-    return news + french_man_pages(passages - own, chunk_size - chunk_overlap)
+    count = sum(len(chunk_article(a, splitter)) for a in articles)
+    for page in french_man_pages(2 * passages, chunk_size - chunk_overlap):
+        if count >= passages:
+            break
+        articles.append(page)
+        count += len(chunk_article(page, splitter))
+    return articles
 
 
 def french_sentences() -> list[str]:
