@@ -1,8 +1,9 @@
 """`depeche bench`: speed and memory at 10^3 passages (real text and vectors), 10^5 (--quick
 stops there) and 10^6 (random vectors over real French text, labelled `random`): the encoder's
 floors, ingest, re-index, adding and deleting one article, /search in process and over HTTP,
-start-up and peak memory. Prints a table, then one JSON line with the ratios and every raw
-figure. Medians over `--repeats`; the 105 gold questions are the queries."""
+start-up and peak memory. Prints each size's figures as a JSON line as soon as they are
+measured, then a table, then one JSON line with the ratios and every raw figure. Medians over
+`--repeats`; the 105 gold questions are the queries."""
 
 import argparse
 import json
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             sizes.append(
                 measure(size, embedder, settings, questions, additions, args.repeats, folder)
             )
+            print(json.dumps({"size": sizes[-1]}), flush=True)  # kept if a later size fails
             shutil.rmtree(folder / "index", ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
