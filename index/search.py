@@ -98,6 +98,7 @@ class Searcher:
         self._ids = snapshot.lexical.ids
         self._row_of = {int(vid): row for row, vid in enumerate(self._ids)}
         self._filter = RowFilter(snapshot.articles, snapshot.passages, self._ids)
+        self._sentence_vectors: dict[int, np.ndarray] = {}  # by row, filled as rows come up
 
     def candidates(
         self,
@@ -150,10 +151,16 @@ class Searcher:
         overlapping it most."""
         best = {}
         for row in rows:
-            passage = self.snapshot.passages[int(self._ids[row])]
-            table = self.snapshot.sentences[passage.doc_id]
-            inside = table.within(passage.start, passage.end)
-            if not len(inside):
-                inside = np.array([table.nearest(passage.start, passage.end)])
-            best[row] = float((table.vectors[inside] @ vector).max())
+            vectors = self._sentence_vectors.get(row)
+            if vectors is None:
+                vectors = self._sentence_vectors[row] = self._sentences_of(row)
+            best[row] = float((vectors @ vector).max())
         return best
+
+    def _sentences_of(self, row: int) -> np.ndarray:
+        passage = self.snapshot.passages[int(self._ids[row])]
+        table = self.snapshot.sentences[passage.doc_id]
+        inside = table.within(passage.start, passage.end)
+        if not len(inside):
+            inside = np.array([table.nearest(passage.start, passage.end)])
+        return table.vectors[inside]
