@@ -8,7 +8,8 @@ with a plain apostrophe matches an article written with a curly one.
 import re
 import unicodedata
 
-APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼ´`"})
+APOSTROPHE_VARIANTS = "’‘ʼ´`"
+APOSTROPHES = str.maketrans({c: "'" for c in APOSTROPHE_VARIANTS})
 """Every apostrophe-like character to the plain one, for `str.translate`."""
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200a\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")

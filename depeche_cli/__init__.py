@@ -1,11 +1,12 @@
 """The `depeche` command. The entry module is the one place that knows every part: the
-service's commands (index, ask, serve) and the evaluation's (eval); neither imports the other's
-command line."""
+service's commands (index, ask, serve) and the evaluation's (eval, bench); neither imports the
+other's command line."""
 
 import argparse
 import sys
 
 from corpus import CorpusError
+from eval.bench.command import add_command as add_bench_command
 from eval.command import add_command as add_eval_command
 from index.manifest import IndexUnusableError
 from service.answering import QueryError
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     add_commands(commands)
     add_eval_command(commands)
+    add_bench_command(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and not args.passes_options:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

@@ -13,7 +13,7 @@ _IDS_FILE = "ids.npy"
 
 
 class LexicalIndex:
-    """BM25 scores for every passage, aligned with `ids` (FAISS vector ids)."""
+    """BM25 over the passages; row i is the passage whose FAISS vector id is `ids[i]`."""
 
     def __init__(self, bm25: bm25s.BM25, ids: np.ndarray) -> None:
         self._bm25 = bm25
@@ -27,12 +27,37 @@ class LexicalIndex:
             bm25.index([analyse(text) or [""] for text in texts], show_progress=False)
         return cls(bm25, np.asarray(ids, dtype=np.int64))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for `query` (zeros when no term matches)."""
-        terms = analyse(query)
-        if not terms or len(self.ids) == 0:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+    def terms(self, query: str) -> np.ndarray:
+        """The vocabulary ids of `query`'s analysed terms that occur in the index (repeats
+        kept: a repeated term counts twice, as in BM25's sum)."""
+        vocabulary = self._bm25.vocab_dict if len(self.ids) else {}
+        return np.array([vocabulary[t] for t in analyse(query) if t in vocabulary], dtype=np.int64)
+
+    def top(self, terms: np.ndarray, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
+        """The `n` best rows by BM25 for `terms` (bm25s top-k), among those `mask` allows,
+        as {row: score}; rows matching no term are left out."""
+        if not len(terms) or n < 1:
+            return {}
+        rows, scores = self._bm25.retrieve(
+            [terms.tolist()],
+            k=min(n, len(self.ids)),
+            show_progress=False,
+            n_threads=0,
+            weight_mask=mask,
+        )
+        return {int(r): float(s) for r, s in zip(rows[0], scores[0], strict=True) if s > 0}
+
+    def score(self, terms: np.ndarray, row: int) -> float:
+        """BM25 score of one row for `terms`, read from the postings (no pass over the
+        corpus)."""
+        data, indices, indptr = (self._bm25.scores[k] for k in ("data", "indices", "indptr"))
+        total = 0.0
+        for term in terms:
+            start, end = int(indptr[term]), int(indptr[term + 1])
+            at = start + int(np.searchsorted(indices[start:end], row))
+            if at < end and indices[at] == row:
+                total += float(data[at])
+        return total
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of an analysed `term`; highest for unknown terms."""

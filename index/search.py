@@ -1,6 +1,7 @@
 """Candidate passages from a snapshot, per signal: passage vectors (FAISS), best sentence
 vectors and BM25 (bm25s). Fusing them into one ranking is service.ranking's job."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -10,6 +11,8 @@ import numpy as np
 from index.analysis import analyse
 from index.chunking import Passage
 from index.embedding import Embedder
+from index.lexical import LexicalIndex
+from index.row_filter import RowFilter
 from index.snapshot import Snapshot
 
 
@@ -52,10 +55,11 @@ class Filters:
 @dataclass(frozen=True)
 class Candidates:
     """The candidate passages for one query, per signal, as {row: raw score}: the best rows by
-    passage vector (`dense`, cosine), by best sentence vector (`sentence`, cosine) and by BM25
-    (`lexical`, rows scoring above 0); a signal the mode does not use is empty. A row is a
-    passage's place in the index; for any row, `passage` gives its passage, `cosine` its
-    passage-vector cosine and `bm25` its BM25 score, for the passages a ranking keeps."""
+    passage vector (`dense`, cosine), by BM25 (`lexical`, rows scoring above 0) and, among
+    those, by best sentence vector (`sentence`, cosine); a signal the mode does not use is
+    empty. A row is a passage's place in the index; for any row, `passage` gives its passage,
+    `cosine` its passage-vector cosine and `bm25` its BM25 score, for the passages a ranking
+    keeps."""
 
     dense: dict[int, float]
     sentence: dict[int, float]
@@ -63,7 +67,7 @@ class Candidates:
     snapshot: Snapshot
     ids: np.ndarray  # the passage id of each row
     vector: np.ndarray  # the query's
-    bm25: np.ndarray  # the query's BM25 score of each row
+    bm25: "RowBm25"  # the query's BM25 score of any row
 
     def passage(self, row: int) -> Passage:
         return self.snapshot.passages[int(self.ids[row])]
@@ -73,15 +77,28 @@ class Candidates:
         return float(self.snapshot.vectors.vector(int(self.ids[row])) @ self.vector)
 
 
+@dataclass(frozen=True)
+class RowBm25:
+    """The BM25 score of any row for one query's terms, read on demand."""
+
+    lexical: LexicalIndex
+    terms: np.ndarray
+
+    def __getitem__(self, row: int) -> float:
+        return self.lexical.score(self.terms, row)
+
+
 class Searcher:
     """Finds candidate passages in one snapshot (their ranking is service.ranking's); safe to
-    share between threads."""
+    share between threads. Nothing per query runs over every passage or sentence."""
 
     def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
         self._ids = snapshot.lexical.ids
-        self._sentences = SentenceRollup(snapshot, self._ids)
+        self._row_of = {int(vid): row for row, vid in enumerate(self._ids)}
+        self._filter = RowFilter(snapshot.articles, snapshot.passages, self._ids)
+        self._sentence_vectors: dict[int, np.ndarray] = {}  # by row, filled as rows come up
 
     def candidates(
         self,
@@ -92,18 +109,20 @@ class Searcher:
         n: int,
     ) -> Candidates:
         """Up to `n` candidates per signal of `mode` for `query` (whose `vector` is embedded
-        here if not given), among the passages `filters` allow."""
+        here if not given), among the passages `filters` allow. The sentence signal ranks the
+        passages the other signals found by their best sentence."""
         vector = self.embedder.embed_query(query) if vector is None else vector
-        mask = self._mask(filters)
-        bm25 = self.snapshot.lexical.scores(query)
+        mask = self._filter.mask(filters) if filters else None
+        terms = self.snapshot.lexical.terms(query)
         dense: dict[int, float] = {}
         sentence: dict[int, float] = {}
         lexical: dict[int, float] = {}
+        if mode is not Mode.DENSE:
+            lexical = self.snapshot.lexical.top(terms, n, mask)
         if mode is not Mode.LEXICAL:
             dense = self._dense(vector, n, mask)
-            sentence = _top(self._sentences.scores(vector), mask, n)
-        if mode is not Mode.DENSE:
-            lexical = _top(bm25, mask & (bm25 > 0), n)
+            sentence = self._best_sentences(dense.keys() | lexical.keys(), vector)
+        bm25 = RowBm25(self.snapshot.lexical, terms)
         return Candidates(dense, sentence, lexical, self.snapshot, self._ids, vector, bm25)
 
     def term_weights(self, query: str) -> dict[str, float]:
@@ -118,72 +137,30 @@ class Searcher:
 
     def admits_any(self, filters: Filters) -> bool:
         """Whether any passage passes `filters`."""
-        return bool(self._mask(filters).any())
+        return not filters or bool(self._filter.mask(filters).any())
 
-    def _mask(self, filters: Filters) -> np.ndarray:
-        """Which passage rows the filters allow."""
-        if not filters:
-            return np.ones(len(self._ids), dtype=bool)
-        sources = {s.casefold() for s in filters.sources or ()}
-        docs = {
-            a.doc_id
-            for a in self.snapshot.articles.values()
-            if (not sources or (a.source or "").casefold() in sources)
-            and (
-                filters.published_from is None
-                or (a.published and a.published >= filters.published_from)
-            )
-            and (
-                filters.published_to is None
-                or (a.published and a.published <= filters.published_to)
-            )
-        }
-        return np.array(
-            [self.snapshot.passages[int(v)].doc_id in docs for v in self._ids], dtype=bool
-        )
-
-    def _dense(self, vector: np.ndarray, n: int, mask: np.ndarray) -> dict[int, float]:
+    def _dense(self, vector: np.ndarray, n: int, mask: np.ndarray | None) -> dict[int, float]:
         """Top passages by passage vector, as {row: cosine}."""
-        allowed = None if mask.all() else {int(v) for v in self._ids[mask]}
+        allowed = None if mask is None else self._ids[mask]
         ids, scores = self.snapshot.vectors.search(vector, n, allowed)
-        row_of = self._sentences.row_of
-        return {row_of[int(i)]: float(s) for i, s in zip(ids, scores, strict=True)}
+        return {self._row_of[int(i)]: float(s) for i, s in zip(ids, scores, strict=True)}
 
+    def _best_sentences(self, rows: Iterable[int], vector: np.ndarray) -> dict[int, float]:
+        """Each row's best sentence cosine (sentence vectors are sharper than passage vectors
+        for factoid questions): the sentences lying mostly inside the passage, else the one
+        overlapping it most."""
+        best = {}
+        for row in rows:
+            vectors = self._sentence_vectors.get(row)
+            if vectors is None:
+                vectors = self._sentence_vectors[row] = self._sentences_of(row)
+            best[row] = float((vectors @ vector).max())
+        return best
 
-class SentenceRollup:
-    """Scores each passage by its best sentence: sentence vectors are sharper than passage
-    vectors for factoid questions."""
-
-    def __init__(self, snapshot: Snapshot, ids: np.ndarray) -> None:
-        self.row_of = {int(vid): row for row, vid in enumerate(ids)}
-        blocks, starts, members = [], {}, []
-        total = 0
-        for doc_id, table in snapshot.sentences.items():
-            starts[doc_id] = total
-            blocks.append(table.vectors)
-            total += len(table.spans)
-        self.matrix = np.vstack(blocks) if blocks else np.empty((0, 0), dtype=np.float32)
-        for vid in ids:
-            passage = snapshot.passages[int(vid)]
-            table = snapshot.sentences[passage.doc_id]
-            rows = table.within(passage.start, passage.end)
-            if not len(rows):
-                rows = np.array([table.nearest(passage.start, passage.end)])
-            members.append(rows + starts[passage.doc_id])
-        self.offsets = np.cumsum([0] + [len(m) for m in members[:-1]]).astype(np.int64)
-        self.flat = np.concatenate(members) if members else np.empty(0, dtype=np.int64)
-
-    def scores(self, vector: np.ndarray) -> np.ndarray:
-        """Best sentence cosine of every passage row."""
-        if not len(self.flat):
-            return np.empty(0, dtype=np.float32)
-        sims = self.matrix @ vector
-        return np.maximum.reduceat(sims[self.flat], self.offsets)
-
-
-def _top(scores: np.ndarray, mask: np.ndarray, n: int) -> dict[int, float]:
-    """The `n` best allowed rows as {row: score}."""
-    rows = np.flatnonzero(mask)
-    if len(rows) > n:
-        rows = rows[np.argpartition(-scores[rows], n - 1)[:n]]
-    return {int(r): float(scores[r]) for r in rows}
+    def _sentences_of(self, row: int) -> np.ndarray:
+        passage = self.snapshot.passages[int(self._ids[row])]
+        table = self.snapshot.sentences[passage.doc_id]
+        inside = table.within(passage.start, passage.end)
+        if not len(inside):
+            inside = np.array([table.nearest(passage.start, passage.end)])
+        return table.vectors[inside]

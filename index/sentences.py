@@ -12,7 +12,8 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _END.finditer(text):
-        if match.group() != "\n" and _ABBREVIATION.search(text[: match.end()]):
+        end = match.end()  # an abbreviation is a few characters long: look only there
+        if match.group() != "\n" and _ABBREVIATION.search(text, max(0, end - 8), end):
             continue
         _append(spans, text, start, match.end())
         start = match.end()

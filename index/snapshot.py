@@ -16,8 +16,10 @@ import numpy as np
 
 from corpus import Article
 from index.chunking import Passage, chunk_article, make_splitter
-from index.embedding import Embedder, TokenEmbedder, TokenProjection
+from index.embedding import Embedder, TokenProjection
+from index.embedding_cache import EmbeddingCache
 from index.event_dates import Dates, event_dates
+from index.ingest import NO_TOKENS, embed_texts
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, file_sha256
 from index.sentences import sentence_spans
@@ -143,6 +145,7 @@ class Snapshot:
         remove: Iterable[str] = (),
         progress: Progress | None = None,
         reader: TokenProjection | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> "Snapshot":
         """A new snapshot with `remove`d doc_ids gone and `add`ed articles added or replaced."""
         removed = set(remove)
@@ -155,6 +158,7 @@ class Snapshot:
             base=self,
             progress=progress,
             reader=reader,
+            cache=cache,
         )
 
     def save(self, folder: Path) -> None:
@@ -217,10 +221,12 @@ def build_snapshot(
     base: Snapshot | None = None,
     progress: Progress | None = None,
     reader: TokenProjection | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> Snapshot:
     """Build a snapshot of `keep` + `add`, reusing `base`'s vectors for unchanged articles.
     With a `reader` (and an embedder that gives token vectors), every sentence and title
-    also gets its token vectors in the reader's space."""
+    also gets its token vectors in the reader's space. Embeddings found in `cache` are not
+    computed again; new ones are added to it."""
     articles = dict(keep) | {article.doc_id: article for article in add}
     if not hasattr(embedder, "embed_passages_with_tokens"):
         reader = None
@@ -247,18 +253,12 @@ def build_snapshot(
             f"of {len(fresh)} articles with {embedder.model_id}"
         )
     show = progress is not None
-    passage_vectors = embedder.embed_passages([p.text for p in new_passages], progress=show)
-    if reader is not None:
-        token_embedder: TokenEmbedder = embedder  # type: ignore[assignment]
-        titled = sentence_texts + [a.title for a in fresh]
-        sentence_vectors, raw = token_embedder.embed_passages_with_tokens(titled, progress=show)
-        sentence_vectors = sentence_vectors[: len(sentence_texts)]
-        sentence_tokens = [reader.project(t) for t in raw]
-        titles |= {a.doc_id: sentence_tokens[len(sentence_texts) + i] for i, a in enumerate(fresh)}
-    else:
-        sentence_vectors = embedder.embed_passages(sentence_texts, progress=show)
-        sentence_tokens = [_NO_TOKENS] * len(sentence_texts)
-        titles |= {a.doc_id: _NO_TOKENS for a in fresh}
+    passage_vectors, _ = embed_texts(embedder, [p.text for p in new_passages], cache, None, show)
+    titled = sentence_texts + [a.title for a in fresh] * (reader is not None)
+    sentence_vectors, sentence_tokens = embed_texts(embedder, titled, cache, reader, show)
+    sentence_vectors = sentence_vectors[: len(sentence_texts)]
+    title_tokens = sentence_tokens[len(sentence_texts) :] or [NO_TOKENS] * len(fresh)
+    titles |= {a.doc_id: tokens for a, tokens in zip(fresh, title_tokens, strict=True)}
 
     if new_passages:
         vectors.add(np.array([p.vector_id for p in new_passages]), passage_vectors)
@@ -271,7 +271,11 @@ def build_snapshot(
             tuple(sentence_tokens[row : row + len(spans)]),
         )
         row += len(spans)
-    sentences = {doc_id: _with_event_dates(t, articles[doc_id]) for doc_id, t in sentences.items()}
+    dated = {d for d in reusable if base is not None and base.articles[d] == articles[d]}
+    sentences = {
+        doc_id: table if doc_id in dated else _with_event_dates(table, articles[doc_id])
+        for doc_id, table in sentences.items()
+    }
 
     ordered = sorted(passages.values(), key=lambda p: (p.doc_id, p.start, p.end))
     lexical = LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered])
@@ -329,7 +333,8 @@ def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) ->
 
 def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
     """`table` with the event dates of its sentences, computed afresh: they depend on the
-    publication date, which may change while the text (and so the vectors) stays."""
+    publication date, which may change while the text (and so the vectors) stays. (An
+    article unchanged in every field keeps the dates it had.)"""
     spans = [(int(s), int(e)) for s, e in table.spans]
     return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
 
@@ -347,6 +352,3 @@ def _sentence_tables(rows: list[SentenceRow], dimension: int) -> dict[str, Sente
         )
         for doc_id, items in grouped.items()
     }
-
-
-_NO_TOKENS = np.zeros((0, 0), dtype=np.float16)

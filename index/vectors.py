@@ -41,19 +41,17 @@ class VectorIndex:
         return np.asarray(self._index.reconstruct(int(vector_id)))
 
     def search(
-        self, query: np.ndarray, k: int, allowed: Collection[int] | None = None
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top `k` (ids, scores) for one query vector, restricted to `allowed` ids if given."""
+        """Top `k` (ids, scores) for one query vector, restricted to the `allowed` ids if
+        given."""
         k = min(k, len(self))
-        if k == 0 or (allowed is not None and not allowed):
+        if k == 0 or (allowed is not None and not len(allowed)):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         params = None
         if allowed is not None:
-            selector = faiss.IDSelectorBatch(
-                np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-            )
             params = faiss.SearchParameters()
-            params.sel = selector
+            params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
         scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from corpus import Article
 from index.embedding import Embedder
+from index.embedding_cache import EmbeddingCache
 from index.snapshot import Snapshot, build_snapshot
 from service.reader import Reader
 from service.served import ServedIndex
@@ -44,7 +45,8 @@ def compare(
 
 class Library:
     """The writer side of a served index: every change goes through `served`. With a
-    `reader`, new sentences also get the reader's token vectors."""
+    `reader`, new sentences also get the reader's token vectors; embeddings in `cache` are
+    reused."""
 
     def __init__(
         self,
@@ -52,8 +54,10 @@ class Library:
         embedder: Embedder,
         lock_timeout: float = 30.0,
         reader: Reader | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> None:
         self.served = served
+        self.cache = cache
         self.directory = served.directory
         self.reader = reader
         self.embedder = embedder
@@ -68,7 +72,7 @@ class Library:
             if not changed:
                 return Change([], [], unchanged, [], None, len(base.passages))
             return self._publish(
-                base.updated(self.embedder, add=changed, reader=self.reader),
+                base.updated(self.embedder, add=changed, reader=self.reader, cache=self.cache),
                 added,
                 replaced,
                 unchanged,
@@ -82,7 +86,7 @@ class Library:
             if doc_id not in base.articles:
                 raise UnknownDocumentError(doc_id)
             return self._publish(
-                base.updated(self.embedder, remove=[doc_id], reader=self.reader),
+                base.updated(self.embedder, remove=[doc_id], reader=self.reader, cache=self.cache),
                 [],
                 [],
                 [],
@@ -90,7 +94,7 @@ class Library:
             )
 
     def rebuild(self) -> Change:
-        """Re-chunk and re-embed every article from scratch."""
+        """Re-chunk every article from scratch and embed what the cache does not hold."""
         with self.directory.writer_lock(self.lock_timeout):
             base = self._newest()
             m = base.manifest
@@ -101,6 +105,7 @@ class Library:
                 {},
                 list(base.articles.values()),
                 reader=self.reader,
+                cache=self.cache,
             )
             return self._publish(fresh, [], sorted(base.articles), [], [])
 

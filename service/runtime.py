@@ -11,6 +11,7 @@ from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
 from index.e5_model import E5_MODEL_NAME
 from index.embedding import Embedder, SentenceTransformerEmbedder, TokenProjection, stay_offline
+from index.embedding_cache import EmbeddingCache
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
 from service.library import Change, Library, compare
@@ -29,6 +30,13 @@ def load_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(
         settings.model, settings.cache_dir, threads=settings.torch_threads
     )
+
+
+def embedding_cache(settings: Settings, embedder: Embedder) -> EmbeddingCache | None:
+    """The on-disk cache of the embeddings of `embedder`'s model, unless disabled."""
+    if not settings.embedding_cache:
+        return None
+    return EmbeddingCache(settings.cache_dir / "embeddings.sqlite", embedder.model_id)
 
 
 def load_reader(settings: Settings) -> Reader | None:
@@ -82,6 +90,7 @@ def index_articles(
             base=previous,
             progress=log.info,
             reader=reader,
+            cache=embedding_cache(settings, embedder),
         )
         folder = directory.publish(snapshot)
     return Change(added, replaced, unchanged, removed, folder.name, len(snapshot.passages))
@@ -144,7 +153,13 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
         None if degraded else directory.current(),
         degraded,
     )
-    return Service(served, Library(served, embedder, reader=load_reader(settings)))
+    library = Library(
+        served,
+        embedder,
+        reader=load_reader(settings),
+        cache=embedding_cache(settings, embedder),
+    )
+    return Service(served, library)
 
 
 def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:

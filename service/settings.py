@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         "are shared (two threads were 20x slower under load here); raise it to index faster "
         "on an idle machine.",
     )
+    embedding_cache: bool = Field(
+        True,
+        description="Keep every embedding computed while indexing in "
+        "<cache_dir>/embeddings.sqlite (keyed by model, reader and text hash), so that "
+        "re-indexing unchanged text and resuming a crashed build embed nothing twice.",
+    )
     chunk_size: int = Field(1000, ge=100, le=8000, description="Passage size in characters.")
     chunk_overlap: int = Field(200, ge=0, le=4000, description="Overlap between passages.")
     rrf_k: int = Field(_TUNING.rrf_k, ge=1, description="Reciprocal rank fusion constant.")
