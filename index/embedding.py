@@ -105,12 +105,8 @@ class SentenceTransformerEmbedder:
         return self._encode([text], self._query_prompt)[0]
 
     def embed_query_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        (output,) = self._model.encode(
-            [text], prompt_name=self._query_prompt, output_value=None, show_progress_bar=False
-        )
-        vector = output["sentence_embedding"].float()
-        vector = vector / vector.norm().clamp(min=1e-12)
-        return vector.numpy(), output["token_embeddings"].float().numpy()
+        vectors, tokens = self._forward([text], self._query_prompt)
+        return vectors[0], tokens[0]
 
     def embed_passages_with_tokens(
         self, texts: Sequence[str], progress: bool = False
@@ -118,25 +114,33 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32), []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
-        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        step = self.batch_size * 4
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        tokens: list[np.ndarray] = [np.empty(0)] * len(texts)
         with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
-            for start in range(0, len(order), step):
-                batch = order[start : start + step]
-                outputs = self._model.encode(
-                    [texts[i] for i in batch],
-                    prompt_name=self._passage_prompt,
-                    batch_size=self.batch_size,
-                    output_value=None,
-                    show_progress_bar=False,
-                )
-                for i, output in zip(batch, outputs, strict=True):
-                    vector = output["sentence_embedding"].float()
-                    vector = vector / vector.norm().clamp(min=1e-12)
-                    found[i] = vector.numpy(), output["token_embeddings"].float().numpy()
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                found, per_text = self._forward([texts[i] for i in batch], self._passage_prompt)
+                vectors[batch] = found
+                for i, text_tokens in zip(batch, per_text, strict=True):
+                    tokens[i] = text_tokens
                 bar.update(len(batch))
-        vectors = np.vstack([found[i][0] for i in range(len(texts))]).astype(np.float32)
-        return vectors, [found[i][1] for i in range(len(texts))]
+        return vectors, tokens
+
+    def _forward(
+        self, texts: list[str], prompt_name: str | None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Normalised vectors of `texts` and each one's token vectors cut at its last token
+        (not at the batch's longest), from one forward pass: what `encode` computes."""
+        import torch
+
+        prompt = self._model.prompts.get(prompt_name) if prompt_name else None
+        features = self._model.preprocess(texts, prompt=prompt)
+        with torch.inference_mode():
+            output = self._model(features)
+        vectors = torch.nn.functional.normalize(output["sentence_embedding"].float(), dim=-1)
+        lengths = output["attention_mask"].sum(1).tolist()
+        hidden = output["token_embeddings"].float()
+        return vectors.numpy(), [hidden[i, :n].numpy() for i, n in enumerate(lengths)]
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         vectors = self._model.encode(

@@ -2,9 +2,10 @@
 
 import json
 
+import numpy as np
 import pytest
 
-from index.embedding import Embedder
+from index.embedding import Embedder, TokenEmbedder
 from index.snapshot import Snapshot
 from service.reader import CARD_FILE, MODELS_DIR, WEIGHTS_FILE, Reader, file_id
 from service.runtime import make_answerer
@@ -40,3 +41,21 @@ def test_without_the_reader_the_formula_answers(
     answerer = make_answerer(Settings(reader=False), real_snapshot, real_embedder)
     assert answerer.reader is None
     assert answerer.ask("qui a remplacé Mira Murati ?", k=5).passages
+
+
+def test_token_vectors_come_from_the_pass_that_embeds(real_embedder: Embedder) -> None:
+    """Batched and sorted by length, each text's token vectors stop at its own last token
+    (so they do not depend on the batch) and equal sentence-transformers' token embeddings;
+    the vectors are `embed_passages`'."""
+    texts = ["Emmett Shear dirige OpenAI.", "Un.", "Sam Altman revient chez OpenAI le 22 novembre."]
+    embedder: TokenEmbedder = real_embedder  # type: ignore[assignment]
+    vectors, tokens = embedder.embed_passages_with_tokens(texts)
+    assert np.allclose(vectors, real_embedder.embed_passages(texts), atol=1e-5)
+    alone = [embedder.embed_passages_with_tokens([text])[1][0] for text in texts]
+    for together, single in zip(tokens, alone, strict=True):
+        assert together.shape == single.shape
+        assert np.allclose(together, single, atol=1e-4)
+    assert tokens[1].shape[0] < tokens[2].shape[0]
+    vector, query_tokens = embedder.embed_query_tokens("qui dirige OpenAI ?")
+    assert np.allclose(vector, real_embedder.embed_query("qui dirige OpenAI ?"), atol=1e-5)
+    assert query_tokens.shape[1] == real_embedder.dimension
