@@ -5,20 +5,13 @@ from collections.abc import Sequence
 
 from tqdm import tqdm
 
+from eval.bench.timing import per_question_ms
 from index.embedding import Embedder
 
 
 def query_encoding_ms(embedder: Embedder, questions: Sequence[str], repeats: int) -> list[float]:
-    """Milliseconds to embed each question, `repeats` times over (after one warm-up pass)."""
-    for question in questions[:5]:
-        embedder.embed_query(question)
-    took = []
-    for _ in tqdm(range(repeats), desc="Query encoding", unit="round"):
-        for question in questions:
-            started = time.perf_counter()
-            embedder.embed_query(question)
-            took.append((time.perf_counter() - started) * 1000)
-    return took
+    """Milliseconds to embed each question, `repeats` times over (after a warm-up)."""
+    return per_question_ms(embedder.embed_query, questions, repeats, "Query encoding")
 
 
 def batch_encoding_seconds(embedder: Embedder, texts: Sequence[str]) -> float:

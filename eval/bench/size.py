@@ -14,7 +14,7 @@ from corpus import Article
 from eval.bench.floors import batch_encoding_seconds
 from eval.bench.recall import recall_at_10
 from eval.bench.server import serve_and_query
-from eval.bench.timing import median_seconds, seconds, tail
+from eval.bench.timing import median_seconds, per_question_ms, seconds, tail
 from index.directory import IndexDirectory
 from index.embedding import Embedder
 from index.embedding_cache import EmbeddingCache
@@ -99,15 +99,7 @@ def measure(
     figures["delete_one_s"] = round(
         median_seconds(lambda i: library.delete(additions[i].doc_id), repeats), 3
     )
-    answerer = served.answerer
-    for question in questions[:5]:
-        answerer.ask(question)
-    took = []
-    for _ in tqdm(range(repeats), desc="In-process search", unit="round"):
-        for question in questions:
-            started = time.perf_counter()
-            answerer.ask(question)
-            took.append((time.perf_counter() - started) * 1000)
+    took = per_question_ms(served.answerer.ask, questions, repeats, "In-process search")
     figures["search_in_process_ms"] = tail(took)
     http = serve_and_query(
         work,

@@ -3,7 +3,9 @@
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from tqdm import tqdm
 
 from eval.metrics import percentile
 
@@ -23,6 +25,22 @@ def median_seconds(action: Callable[[int], object], repeats: int) -> float:
         action(i)
         durations.append(time.perf_counter() - started)
     return statistics.median(durations)
+
+
+def per_question_ms(
+    ask: Callable[[str], object], questions: Sequence[str], repeats: int, label: str
+) -> list[float]:
+    """Milliseconds of `ask(question)` for each question, `repeats` times over, after a warm-up
+    on the first five."""
+    for question in questions[:5]:
+        ask(question)
+    took = []
+    for _ in tqdm(range(repeats), desc=label, unit="round"):
+        for question in questions:
+            started = time.perf_counter()
+            ask(question)
+            took.append((time.perf_counter() - started) * 1000)
+    return took
 
 
 def tail(milliseconds: list[float]) -> dict[str, float]:
