@@ -69,7 +69,7 @@ def add_commands(commands: Commands) -> None:
 
     train = commands.add_parser(
         "train-reader",
-        help="retrain the answer reader from corpus/training (seeded; about 10 min on 2 cores)",
+        help="retrain the answer reader from corpus/training (seeded; about 4 min on 2 cores)",
     )
     train.add_argument(
         "--out", type=Path, help="where to write the weights (default: service/models)"
