@@ -22,6 +22,7 @@ import numpy as np
 from corpus import Article
 from index.chunking import chunk_article, make_splitter
 from index.embedding import Embedder, TokenProjection, stay_offline
+from index.ingest import embed_texts
 from index.sentences import sentence_spans
 
 if TYPE_CHECKING:
@@ -112,19 +113,16 @@ class Encoder:
         ]
         passages = [p.text for a in articles for p in chunk_article(a, self.splitter)]
         sentences = [a.text[s:e] for a in articles for s, e in sentence_spans(a.text)]
-        if self.reader is None:
-            texts = passages + sentences
-            vectors = self.embedder.embed_passages(texts)
-            return _rows([PLAIN] * len(texts), texts, vectors, [b""] * len(texts))
-        titled = sentences + [a.title for a in articles]
-        plain = self.embedder.embed_passages(passages)
-        tokened, raw = self.embedder.embed_passages_with_tokens(titled)  # type: ignore[attr-defined]
-        tokens = [self.reader.project(t).astype(np.float16).tobytes() for t in raw]
+        # as build_snapshot embeds them: titles and token vectors only for a reader
+        titled = sentences + [a.title for a in articles] * (self.reader is not None)
+        plain, _ = embed_texts(self.embedder, passages)
+        vectors, tokens = embed_texts(self.embedder, titled, reader=self.reader)
+        kind = PLAIN if self.reader is None else WITH_TOKENS
         return _rows(
-            [PLAIN] * len(passages) + [WITH_TOKENS] * len(titled),
+            [PLAIN] * len(passages) + [kind] * len(titled),
             passages + titled,
-            np.vstack([plain, tokened]),
-            [b""] * len(passages) + tokens,
+            np.vstack([plain, vectors]),
+            [b""] * len(passages) + [t.astype(np.float16).tobytes() for t in tokens],
         )
 
 

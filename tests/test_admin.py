@@ -1,5 +1,6 @@
 """The write endpoints: add, replace, delete, rebuild, and their guard."""
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,6 +106,21 @@ def test_writes_disabled_without_a_token(
         response = client.post("/documents", json=ARTICLE, headers=AUTH)
         assert response.status_code == 403
         assert "DEPECHE_ADMIN_TOKEN" in response.json()["message"]
+
+
+def test_writes_get_503_and_reads_go_on_when_the_shared_redis_is_unreachable(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        gone = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    with make_client(tmp_path, fake_snapshot, fake_embedder, redis_url=gone) as client:
+        response = client.post("/documents", json=ARTICLE, headers=AUTH)
+        assert response.status_code == 503
+        assert "writes are refused" in response.json()["message"]
+        assert response.headers["retry-after"]
+        assert client.get("/documents/shear-interview").status_code == 404  # nothing written
+        assert client.post("/search", json={"query": "Altman"}).status_code == 200
 
 
 @pytest.mark.parametrize(
