@@ -5,13 +5,14 @@ near-duplicates; the answer sentence is then chosen among the candidate sentence
 passages by the answer formula (cosine, shared terms, answer type) plus, when it is loaded,
 the learned reader's weighted logit, and the formula's confidence decides whether to answer."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.chunking import Passage
 from index.search import Filters, Mode, Searcher
 from service.candidates import Candidate, Question, candidates
+from service.query_language import is_english
 from service.reader import Reader
 
 
@@ -33,6 +34,10 @@ class RankingTuning:
     each sentence's score. The answer's confidence is the chosen sentence's formula score plus
     `known_weight * (IDF-weighted share of query terms found anywhere in the corpus)`; below
     `threshold` the answer is withheld.
+
+    A question asked in English shares few words with French articles (names aside), so for
+    it the BM25 ranking weighs `english_lexical_weight` and shared terms `english_term_weight`
+    (chosen on the training corpus's English questions, see eval/README.md).
     """
 
     dense_weight: float = 1.0
@@ -47,6 +52,16 @@ class RankingTuning:
     known_weight: float = 0.10
     min_sentence_chars: int = 25
     threshold: float = 0.81
+    english_lexical_weight: float = 0.5
+    english_term_weight: float = 0.1
+
+    def for_question(self, question: str) -> "RankingTuning":
+        """These figures, or their English variant when `question` is asked in English."""
+        if not is_english(question):
+            return self
+        return replace(
+            self, lexical_weight=self.english_lexical_weight, term_weight=self.english_term_weight
+        )
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,7 @@ def rank_passages(
     tuning: RankingTuning = RankingTuning(),
 ) -> list[Hit]:
     """The best `k` distinct passages for `query` (whose `vector` is embedded if not given)."""
+    tuning = tuning.for_question(query)
     found = searcher.candidates(query, vector, mode, filters, max(tuning.candidates, 4 * k))
     rankings: list[tuple[float, dict[int, float]]] = []
     if mode is not Mode.LEXICAL:
@@ -154,6 +170,7 @@ def pick_by_reader(
 ) -> Pick | None:
     """The best sentence by the formula plus the reader's weighted logit; the formula's
     confidence still decides no_answer (the reader's own separated no worse, measured)."""
+    tuning = tuning.for_question(question.text)
     best_passages = [h.passage for h in hits[: reader.passages_read]]
     found = candidates(searcher, question, best_passages, tuning.min_sentence_chars)
     if not found:
@@ -169,6 +186,7 @@ def pick_by_formula(
     searcher: Searcher, question: Question, hits: list[Hit], tuning: RankingTuning
 ) -> Pick | None:
     """The best sentence by cosine, shared terms and answer type (see `RankingTuning`)."""
+    tuning = tuning.for_question(question.text)
     best_passages = [h.passage for h in hits[: tuning.passages_read]]
     found = candidates(searcher, question, best_passages, tuning.min_sentence_chars)
     if not found:

@@ -331,7 +331,8 @@ def predict(net: ReaderNet, examples: Sequence[Example], table: TokenTable) -> l
 
 def baseline(example: Example) -> np.ndarray:
     """The answer formula of `RankingTuning` (service/ranking.py) on each candidate."""
-    return np.array([formula_score(c, TUNING) for c in example.candidates])
+    tuning = TUNING.for_question(example.question.question)
+    return np.array([formula_score(c, tuning) for c in example.candidates])
 
 
 def figures(examples: Sequence[Example], scores: Sequence[np.ndarray]) -> dict[str, Any]:
