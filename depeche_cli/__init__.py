@@ -12,6 +12,7 @@ from index.manifest import IndexUnusableError
 from service.answering import QueryError
 from service.cli import add_commands
 from service.logs import configure_logging
+from service.remote import RemoteError
 from service.settings import get_settings
 
 
@@ -32,6 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.run(args, get_settings())
         return result
-    except (CorpusError, QueryError, IndexUnusableError) as error:
+    except (CorpusError, QueryError, IndexUnusableError, RemoteError) as error:
         print(f"depeche: {error}", file=sys.stderr)
         return 2

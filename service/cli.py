@@ -54,6 +54,11 @@ def add_commands(commands: Commands) -> None:
         help="answer as the news stood on YYYY-MM-DD (articles published on or before it)",
     )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--url",
+        help="ask the depeche server at URL (default: $DEPECHE_URL) instead of loading the "
+        "model and the index here",
+    )
     ask.set_defaults(run=_ask)
 
     timeline = commands.add_parser("timeline", help="the dated events about a subject, in order")
@@ -114,13 +119,20 @@ def describe(change: Change) -> str:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from service.runtime import open_answerer
-
-    answerer = open_answerer(settings, build_if_missing=True)
     filters = Filters(
         frozenset(args.source) if args.source else None, args.since, args.until
     ).as_of(args.as_of)
-    answer = answerer.ask(args.question, args.k, Mode(args.mode), filters)
+    url = args.url or settings.url
+    if url:
+        from service.remote import ask_remote
+
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        answer = ask_remote(url, args.question, args.k, Mode(args.mode), filters, key)
+    else:
+        from service.runtime import open_answerer
+
+        answerer = open_answerer(settings, build_if_missing=True)
+        answer = answerer.ask(args.question, args.k, Mode(args.mode), filters)
     print(
         json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str)
         if args.json

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         0.5, gt=0, description="Seconds before the first retry; doubles at each retry."
     )
 
+    url: str | None = Field(
+        None,
+        description="A running depeche server (http://host:port) that `depeche ask` asks, "
+        "instead of loading the model and the index itself.",
+    )
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for the write endpoints; unset, they answer 403."
     )

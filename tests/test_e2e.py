@@ -166,3 +166,42 @@ def test_latest_state_and_sources_over_http(server: str) -> None:
         *employees["answer"]["conflicting"],
     ]:
         assert sliced(item) == item["text"]
+
+
+def run_ask(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`depeche ask` with an empty data directory and a model that does not exist: it can only
+    answer by asking a server."""
+    env = os.environ | {"DEPECHE_DATA_DIR": str(tmp_path), "DEPECHE_MODEL": str(tmp_path / "none")}
+    return subprocess.run(
+        [sys.executable, "-m", "depeche_cli", "ask", *args],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_ask_asks_a_running_server(server: str, tmp_path: Path) -> None:
+    question = "qui a remplacé Mira Murati ?"
+    done = run_ask("--url", server, "--json", "-k", "2", question, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    _, expected = call(f"{server}/search", {"query": question, "k": 2})
+    assert answer["answer"]["text"] == expected["answer"]["text"]
+    assert answer["answer"]["citation"] == expected["answer"]["citation"]
+    assert [p["citation"] for p in answer["passages"]] == [
+        p["citation"] for p in expected["passages"]
+    ]
+    text = run_ask("--url", server, question, tmp_path=tmp_path)
+    assert text.returncode == 0 and "Emmett Shear" in text.stdout
+
+
+def test_ask_says_why_a_server_cannot_answer(server: str, tmp_path: Path) -> None:
+    refused = run_ask("--url", server, "-k", "0", "qui ?", tmp_path=tmp_path)
+    assert refused.returncode == 2 and "answered 422" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    nobody = f"http://127.0.0.1:{free_port()}"
+    unreachable = run_ask("--url", nobody, "qui ?", tmp_path=tmp_path)
+    assert unreachable.returncode == 2 and "cannot reach" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
