@@ -14,6 +14,7 @@ from index.answer_types import asked
 from index.embedding import Embedder, TokenEmbedder
 from index.search import Filters, Mode, Searcher
 from index.snapshot import Snapshot
+from service.antecedent import antecedent_start
 from service.candidates import Question
 from service.news import Evidence, news_fields
 from service.ranking import Hit, Pick, RankingTuning, pick_by_formula, pick_by_reader, rank_passages
@@ -145,6 +146,7 @@ class QuestionAnswerer:
                 event_date=max(dates, default=None),
             )
             answer = _with_news(searcher, question, vector, mode, filters, self.tuning, answer)
+            answer = _with_antecedent(searcher.snapshot, answer)
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
@@ -230,6 +232,16 @@ def _with_news(
         supporting=tuple(map(cited, found.supporting)),
         conflicting=tuple(map(cited, found.conflicting)),
     )
+
+
+def _with_antecedent(snapshot: Snapshot, answer: AnswerSentence) -> AnswerSentence:
+    """`answer`, citing the sentence before it too when it opens with an anaphor."""
+    c = answer.citation
+    start = antecedent_start(snapshot, c.doc_id, c.start, c.end)
+    if start == c.start:
+        return answer
+    text = snapshot.articles[c.doc_id].text[start : c.end]
+    return replace(answer, text=text, citation=replace(c, start=start))
 
 
 def _citation(snapshot: Snapshot, e: Evidence) -> Citation:
