@@ -146,7 +146,8 @@ class QuestionAnswerer:
                 event_date=max(dates, default=None),
             )
             answer = _with_news(searcher, question, vector, mode, filters, self.tuning, answer)
-            answer = _with_antecedent(searcher.snapshot, answer)
+            if answer is not None:
+                answer = _with_antecedent(searcher.snapshot, answer)
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,

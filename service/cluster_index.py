@@ -9,11 +9,11 @@ from pathlib import Path
 
 from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder
 from index.ray_ingest import ClusterJob, Projected
 from index.snapshot import Snapshot, reusable_articles
 from service.library import Change
-from service.runtime import index_articles, load_reader
+from service.runtime import index_articles, load_embedder, load_reader
 from service.settings import Settings
 
 log = logging.getLogger("depeche.index")
@@ -31,12 +31,7 @@ def index_on_ray(
     articles: list[Article] = read_paths(paths) if paths else builtin_articles()
     reader = load_reader(settings)
     if make_embedder is None:
-        make_embedder = partial(
-            SentenceTransformerEmbedder,
-            settings.model,
-            settings.cache_dir,
-            threads=settings.torch_threads,
-        )
+        make_embedder = partial(load_embedder, settings)
     job = ClusterJob(
         address,
         make_embedder,

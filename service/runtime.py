@@ -10,7 +10,13 @@ from pathlib import Path
 from corpus import Article, builtin_articles, read_paths
 from index.directory import IndexDirectory, IndexMissingError
 from index.e5_model import E5_MODEL_NAME
-from index.embedding import Embedder, SentenceTransformerEmbedder, TokenProjection, stay_offline
+from index.embedding import (
+    Embedder,
+    SentenceTransformerEmbedder,
+    TokenProjection,
+    resolve_model,
+    stay_offline,
+)
 from index.embedding_cache import EmbeddingCache
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
@@ -27,6 +33,11 @@ def load_embedder(settings: Settings) -> Embedder:
     """The configured model, loaded without any model hub (unless the environment allows one):
     the CLI, the server and the evaluation all start the model here."""
     stay_offline()
+    if settings.encoder == "onnx" and settings.model == E5_MODEL_NAME:
+        from index.onnx_embedding import OnnxEmbedder
+
+        folder = Path(resolve_model(settings.model, settings.cache_dir))
+        return OnnxEmbedder(settings.model, folder, threads=settings.torch_threads)
     return SentenceTransformerEmbedder(
         settings.model, settings.cache_dir, threads=settings.torch_threads
     )

@@ -40,13 +40,18 @@ class Settings(BaseSettings):
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"),
         description="Where the default model is built, once.",
     )
+    encoder: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="What runs the default model: ONNX Runtime (exported once next to the "
+        "model; same vectors, about twice as fast a query) or torch. Other models use torch.",
+    )
     torch_threads: int = Field(
         1,
         ge=1,
         le=64,
-        description="CPU threads for the model. 1 keeps query latency steady when the cores "
-        "are shared (two threads were 20x slower under load here); raise it to index faster "
-        "on an idle machine.",
+        description="CPU threads for the model (torch or ONNX Runtime). 1 keeps query latency "
+        "steady when the cores are shared (two threads were 20x slower under load here); raise "
+        "it to index faster on an idle machine.",
     )
     embedding_cache: bool = Field(
         True,

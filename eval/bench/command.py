@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     step = settings.chunk_size - settings.chunk_overlap
     floors = {
         "query_encoding_ms": tail(query_encoding_ms(embedder, questions, args.repeats)),
-        "encoder": f"torch, {settings.torch_threads} thread(s)",
+        "encoder": f"{type(embedder).__name__}, {settings.torch_threads} thread(s)",
     }
     sentences = french_sentences()
     additions = recombined_articles(sentences, 3 * args.repeats, step, seed=1, prefix="added")
