@@ -3,12 +3,16 @@
 Layout::
 
     <root>/CURRENT               name of the live generation (replaced atomically)
-    <root>/generations/<name>/   manifest.json, store.sqlite, vectors.faiss, lexical/
+    <root>/generations/<name>/   manifest.json, and the files of its segments: the last
+                                 segment's store.sqlite, vectors.faiss, lexical/ at the top,
+                                 the others' under segments/<segment name>/
     <root>/.lock                 held by the one writer at a time
 
 A generation is written aside under a temporary name, fsynced, renamed into place, and
 only then named in CURRENT; a crash at any point leaves the previous generation live. The
-generation CURRENT named before is kept as the fallback; older ones are removed.
+generation CURRENT named before is kept as the fallback; older ones are removed. Segments are
+immutable: a generation hard-links the files of the segments it shares with one this process
+loaded (checksums verified) or published, and writes only the others.
 """
 
 import errno
@@ -23,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index.manifest import IndexCorruptError, IndexUnusableError, Manifest
-from index.snapshot import Snapshot
+from index.snapshot import Snapshot, Stored, stored_segments
 
 CURRENT_FILE = "CURRENT"
 GENERATIONS_DIR = "generations"
@@ -61,6 +65,7 @@ class IndexDirectory:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.generations = root / GENERATIONS_DIR
+        self._stored: dict[str, Stored] = {}  # checked segment files to link, by segment name
 
     def current(self) -> Path | None:
         """The live generation folder, or None when nothing was published."""
@@ -99,11 +104,13 @@ class IndexDirectory:
         manifest.check_compatible(model)
         manifest.check_files(folder)
         try:
-            return Snapshot.load(folder, manifest)
+            snapshot = Snapshot.load(folder, manifest)
         except (OSError, ValueError, RuntimeError) as error:
             if isinstance(error, IndexUnusableError):
                 raise
             raise IndexCorruptError(f"{folder} cannot be read: {error}") from error
+        self._stored |= stored_segments(folder, manifest)
+        return snapshot
 
     def publish(self, snapshot: Snapshot) -> Path:
         """Write `snapshot` as a new generation and make it live; returns its folder."""
@@ -113,7 +120,7 @@ class IndexDirectory:
         staging = self.generations / f".tmp-{name}"
         final = self.generations / name
         try:
-            snapshot.save(staging)
+            snapshot.save(staging, self._stored)
             _fsync_tree(staging)
             os.replace(staging, final)
             _fsync_dir(self.generations)
@@ -126,6 +133,7 @@ class IndexDirectory:
                 raise _write_error(error) from error
             raise
         self._prune(keep={final, previous})
+        self._stored = stored_segments(final, Manifest.read(final))
         return final
 
     @contextmanager
