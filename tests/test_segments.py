@@ -4,10 +4,12 @@ makes one segment, a generation hard-links the segments it shares and still veri
 
 import json
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
 
+import index.manifest as manifest_module
 from corpus import Article
 from index.directory import IndexDirectory
 from index.manifest import IndexCorruptError, IndexMismatchError
@@ -195,3 +197,35 @@ def test_an_index_of_the_previous_format_is_refused_with_what_to_do(
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match=r"index format 2.*`depeche index`"):
         IndexDirectory(tmp_path).load("fake-hashing")
+
+
+def test_following_a_new_generation_hashes_and_reads_only_its_new_segment(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    IndexDirectory(tmp_path).publish(fake_snapshot)
+    follower = IndexDirectory(tmp_path)
+    before = follower.load("fake-hashing")
+    writer = IndexDirectory(tmp_path)  # another process, as `depeche index` is
+    writer.load("fake-hashing")
+    second = writer.publish(before.updated(fake_embedder, add=[note(6)]))
+
+    hashed: list[Path] = []
+    original = manifest_module.file_sha256
+
+    def counted(path: Path) -> str:
+        hashed.append(path)
+        return original(path)
+
+    with mock.patch.object(manifest_module, "file_sha256", counted):
+        after = follower.load("fake-hashing")
+    assert after.segments[0] is before.segments[0]  # held, not read again
+    assert hashed and all(p.parent in (second, second / "lexical") for p in hashed)
+    assert "note-6" in after.articles
+
+    third = writer.publish(after.updated(fake_embedder, add=[note(7)]))
+    shared = third / "segments" / before.segments[0].name / "store.sqlite"
+    with shared.open("r+b") as handle:  # a change to a file the follower had checked
+        handle.seek(3000)
+        handle.write(b"\x00\x01\x02")
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        follower.load("fake-hashing")
