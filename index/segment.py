@@ -9,17 +9,21 @@ deleted ones as tombstones in the older segments (see index.snapshot); merging s
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 
 from corpus import Article
-from index.chunking import Passage
-from index.event_dates import Dates
+from index.chunking import Passage, chunk_article, make_splitter
+from index.embedding import Embedder, TokenProjection
+from index.embedding_cache import EmbeddingCache
+from index.event_dates import Dates, event_dates
+from index.ingest import NO_TOKENS, embed_texts
 from index.lexical import LexicalIndex
 from index.row_filter import RowFilter
+from index.sentences import sentence_spans
 from index.vectors import VectorIndex
 
 
@@ -106,6 +110,65 @@ def make_segment(
     )
 
 
+def build_segment(
+    embedder: Embedder,
+    articles: list[Article],
+    reused: Mapping[str, Segment],
+    splitting: tuple[int, int],
+    progress: Callable[[str], None] | None = None,
+    reader: TokenProjection | None = None,
+    cache: EmbeddingCache | None = None,
+) -> Segment:
+    """A segment of `articles`: those in `reused` take their passages, vectors, sentences and
+    title tokens from the segment given there (same text), the others are chunked (`splitting`:
+    chunk size and overlap) and embedded (with the `reader`'s token vectors, and the embeddings
+    in `cache`). Every one gets its event dates computed: they depend on the publication date,
+    which may have changed."""
+    passages: list[Passage] = []
+    vectors: list[np.ndarray] = []
+    sentences: dict[str, SentenceTable] = {}
+    titles: dict[str, np.ndarray] = {}
+    for doc_id, segment in reused.items():
+        rows = np.flatnonzero(segment.rows_of([doc_id]))
+        passages += [segment.passages[int(r)] for r in rows]
+        vectors.append(segment.vectors.vectors(rows))
+        sentences[doc_id] = segment.sentences[doc_id]
+        titles[doc_id] = segment.titles[doc_id]
+
+    embed = [a for a in articles if a.doc_id not in reused]
+    splitter = make_splitter(*splitting)
+    new_passages = [p for article in embed for p in chunk_article(article, splitter)]
+    new_spans = {a.doc_id: sentence_spans(a.text) for a in embed}
+    texts = {a.doc_id: a.text for a in embed}
+    sentence_texts = [texts[d][s:e] for d, spans in new_spans.items() for s, e in spans]
+    if progress and embed:
+        progress(
+            f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
+            f"of {len(embed)} articles with {embedder.model_id}"
+        )
+    show = progress is not None
+    passage_vectors, _ = embed_texts(embedder, [p.text for p in new_passages], cache, None, show)
+    titled = sentence_texts + [a.title for a in embed] * (reader is not None)
+    sentence_vectors, sentence_tokens = embed_texts(embedder, titled, cache, reader, show)
+    sentence_vectors = sentence_vectors[: len(sentence_texts)]
+    title_tokens = sentence_tokens[len(sentence_texts) :] or [NO_TOKENS] * len(embed)
+    titles |= {a.doc_id: tokens for a, tokens in zip(embed, title_tokens, strict=True)}
+    passages += new_passages
+    vectors.append(passage_vectors)
+    row = 0
+    for doc_id, spans in new_spans.items():
+        sentences[doc_id] = SentenceTable(
+            np.array(spans, dtype=np.int64).reshape(-1, 2),
+            sentence_vectors[row : row + len(spans)],
+            tuple(sentence_tokens[row : row + len(spans)]),
+        )
+        row += len(spans)
+    by_id = {a.doc_id: a for a in articles}
+    sentences = {d: _with_event_dates(t, by_id[d]) for d, t in sentences.items()}
+    dimension = embedder.dimension
+    return make_segment(articles, passages, np.vstack(vectors), sentences, titles, dimension)
+
+
 def merge(
     segments: Sequence[Segment], dead: Mapping[str, frozenset[str]], dimension: int
 ) -> Segment:
@@ -129,9 +192,16 @@ def merge(
 
 
 def article_digest(article: Article) -> bytes:
+    """A SHA-256 of an article's id, metadata and text."""
     record = {**article.__dict__, "published": str(article.published)}
     return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).digest()
 
 
 def _place(passage: Passage) -> tuple[str, int, int]:
     return passage.doc_id, passage.start, passage.end
+
+
+def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
+    """`table` with the event dates of its sentences, computed afresh."""
+    spans = [(int(s), int(e)) for s, e in table.spans]
+    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))

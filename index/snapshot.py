@@ -18,17 +18,15 @@ from typing import NamedTuple
 import numpy as np
 
 from corpus import Article
-from index.chunking import Passage, chunk_article, make_splitter
+from index.chunking import Passage
 from index.embedding import Embedder, TokenProjection
 from index.embedding_cache import EmbeddingCache
-from index.event_dates import Dates, event_dates
-from index.ingest import NO_TOKENS, embed_texts
+from index.event_dates import Dates
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_sha256
 from index.merged import MergedLexical, MergedVectors, Rows
 from index.merging import to_merge
-from index.segment import Segment, SentenceTable, make_segment, merge
-from index.sentences import sentence_spans
+from index.segment import Segment, SentenceTable, build_segment, merge
 from index.store import SentenceRow, read_store, write_store
 from index.vectors import VectorIndex
 
@@ -187,6 +185,10 @@ class Snapshot:
             cache=cache,
         )
 
+    def segment_of(self, doc_id: str) -> Segment:
+        """The segment holding the live copy of article `doc_id`."""
+        return next(s for s in self.segments if s.name == self.home[doc_id])
+
     def merged(self, positions: Iterable[int]) -> "Snapshot":
         """This state with the segments at `positions` merged into one, placed last (their
         tombstoned rows dropped)."""
@@ -303,8 +305,10 @@ def build_snapshot(
     else:
         base = None
     if fresh:
+        kept = [a.doc_id for a in fresh if a.doc_id in reusable]
+        reused = {d: base.segment_of(d) for d in kept} if base is not None else {}
         splitting = (chunk_size, chunk_overlap)
-        segment = _segment_of(embedder, fresh, base, reusable, splitting, progress, reader, cache)
+        segment = build_segment(embedder, fresh, reused, splitting, progress, reader, cache)
         segments = (*segments, segment)
     manifest = Manifest(
         model=model,
@@ -393,72 +397,6 @@ def _snapshot(
         checksums={},
     )
     return Snapshot(listed, segments, deleted)
-
-
-def _segment_of(
-    embedder: Embedder,
-    fresh: list[Article],
-    base: Snapshot | None,
-    reusable: set[str],
-    splitting: tuple[int, int],
-    progress: Progress | None,
-    reader: TokenProjection | None,
-    cache: EmbeddingCache | None,
-) -> Segment:
-    """A segment of the `fresh` articles: those in `reusable` take their passages, vectors,
-    sentences and title tokens from `base`, the others are chunked and embedded; every one gets
-    its event dates computed (they depend on the publication date, which may have changed)."""
-    passages: list[Passage] = []
-    vectors: list[np.ndarray] = []
-    sentences: dict[str, SentenceTable] = {}
-    titles: dict[str, np.ndarray] = {}
-    embed = [a for a in fresh if base is None or a.doc_id not in reusable]
-    if base is not None:
-        by_name = {s.name: s for s in base.segments}
-        for article in (a for a in fresh if a.doc_id in reusable):
-            segment = by_name[base.home[article.doc_id]]
-            rows = np.flatnonzero(segment.rows_of([article.doc_id]))
-            passages += [segment.passages[int(r)] for r in rows]
-            vectors.append(segment.vectors.vectors(rows))
-            sentences[article.doc_id] = segment.sentences[article.doc_id]
-            titles[article.doc_id] = segment.titles[article.doc_id]
-
-    splitter = make_splitter(*splitting)
-    new_passages = [p for article in embed for p in chunk_article(article, splitter)]
-    new_spans = {a.doc_id: sentence_spans(a.text) for a in embed}
-    texts = {a.doc_id: a.text for a in embed}
-    sentence_texts = [texts[d][s:e] for d, spans in new_spans.items() for s, e in spans]
-    if progress and embed:
-        progress(
-            f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
-            f"of {len(embed)} articles with {embedder.model_id}"
-        )
-    show = progress is not None
-    passage_vectors, _ = embed_texts(embedder, [p.text for p in new_passages], cache, None, show)
-    titled = sentence_texts + [a.title for a in embed] * (reader is not None)
-    sentence_vectors, sentence_tokens = embed_texts(embedder, titled, cache, reader, show)
-    sentence_vectors = sentence_vectors[: len(sentence_texts)]
-    title_tokens = sentence_tokens[len(sentence_texts) :] or [NO_TOKENS] * len(embed)
-    titles |= {a.doc_id: tokens for a, tokens in zip(embed, title_tokens, strict=True)}
-    passages += new_passages
-    vectors.append(passage_vectors)
-    row = 0
-    for doc_id, spans in new_spans.items():
-        sentences[doc_id] = SentenceTable(
-            np.array(spans, dtype=np.int64).reshape(-1, 2),
-            sentence_vectors[row : row + len(spans)],
-            tuple(sentence_tokens[row : row + len(spans)]),
-        )
-        row += len(spans)
-    by_id = {a.doc_id: a for a in fresh}
-    sentences = {d: _with_event_dates(t, by_id[d]) for d, t in sentences.items()}
-    return make_segment(fresh, passages, np.vstack(vectors), sentences, titles, embedder.dimension)
-
-
-def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
-    """`table` with the event dates of its sentences, computed afresh."""
-    spans = [(int(s), int(e)) for s, e in table.spans]
-    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
 
 
 def _link(source: Stored, target: Path) -> dict[str, str] | None:

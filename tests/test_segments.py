@@ -3,6 +3,7 @@ the segments and never returns a tombstoned row, small segments are merged by ti
 makes one segment, a generation hard-links the segments it shares and still verifies them."""
 
 import json
+from datetime import date
 from pathlib import Path
 from unittest import mock
 
@@ -229,3 +230,20 @@ def test_following_a_new_generation_hashes_and_reads_only_its_new_segment(
         handle.write(b"\x00\x01\x02")
     with pytest.raises(IndexCorruptError, match="checksum"):
         follower.load("fake-hashing")
+
+
+def test_a_new_date_alone_moves_the_article_to_a_new_segment_without_embedding(
+    fake_snapshot: Snapshot,
+) -> None:
+    from tests.test_index import CountingEmbedder
+
+    old = fake_snapshot.articles[MURATI]
+    moved = Article(MURATI, old.title, old.text, old.source, old.url, date(2023, 11, 25))
+    counting = CountingEmbedder()
+    after = fake_snapshot.updated(counting, add=[moved])
+    assert counting.embedded == []
+    assert set(after.segments[-1].articles) == {MURATI}
+    assert after.articles[MURATI].published == date(2023, 11, 25)
+    assert {p for p in after.passages.values() if p.doc_id == MURATI} == {
+        p for p in fake_snapshot.passages.values() if p.doc_id == MURATI
+    }
