@@ -1,5 +1,7 @@
-"""The FAISS vector index of one segment: exact inner product over normalised vectors, one per
-row (a row is a passage's place in its segment)."""
+"""The FAISS vector index of one segment: inner product over normalised vectors stored as
+float16, one per row (a row is a passage's place in its segment). Every vector is scored (no
+approximate search); float16 halves the memory a search reads: at 10^5 passages 3 ms a query
+instead of 7 to 9 ms for float32, with the same top 10 (measured, see the README)."""
 
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,14 @@ class VectorIndex:
     """Passage vectors by row; immutable once built; searched whole or through a row mask."""
 
     def __init__(self, index: Any) -> None:
-        self._index: Any = index  # faiss.IndexFlatIP; faiss's bundled stubs are too narrow
+        self._index: Any = index  # faiss.IndexScalarQuantizer; faiss's stubs are too narrow
 
     @classmethod
     def build(cls, vectors: np.ndarray, dimension: int) -> "VectorIndex":
-        """An index whose row i holds `vectors[i]`."""
-        index = faiss.IndexFlatIP(dimension)
+        """An index whose row i holds `vectors[i]` (as float16)."""
+        index = faiss.IndexScalarQuantizer(
+            dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index)
@@ -49,6 +53,7 @@ class VectorIndex:
         k = min(k, len(self))
         if k == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        faiss.omp_set_num_threads(1)  # one query: a team of threads only costs (this thread's)
         params = None
         if allowed is not None:
             bitmap = np.packbits(allowed, bitorder="little")
