@@ -247,3 +247,16 @@ def test_a_new_date_alone_moves_the_article_to_a_new_segment_without_embedding(
     assert {p for p in after.passages.values() if p.doc_id == MURATI} == {
         p for p in fake_snapshot.passages.values() if p.doc_id == MURATI
     }
+
+
+def test_syndicated_copies_are_found_across_segments_and_forgotten_when_deleted(
+    fake_snapshot: Snapshot, fake_embedder: HashingEmbedder
+) -> None:
+    from service.syndication import copies
+
+    original = fake_snapshot.articles["9322674a4feffd24"]
+    copy = Article("copy-of-9322", original.title, original.text, "Le Relais")
+    added = fake_snapshot.updated(fake_embedder, add=[copy])
+    assert copies(added)[original.doc_id] == (copy.doc_id,)
+    deleted = added.updated(fake_embedder, remove=[copy.doc_id])
+    assert original.doc_id not in copies(deleted)
