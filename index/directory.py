@@ -3,12 +3,16 @@
 Layout::
 
     <root>/CURRENT               name of the live generation (replaced atomically)
-    <root>/generations/<name>/   manifest.json, store.sqlite, vectors.faiss, lexical/
+    <root>/generations/<name>/   manifest.json, and the files of its segments: the last
+                                 segment's store.sqlite, vectors.faiss, lexical/ at the top,
+                                 the others' under segments/<segment name>/
     <root>/.lock                 held by the one writer at a time
 
 A generation is written aside under a temporary name, fsynced, renamed into place, and
 only then named in CURRENT; a crash at any point leaves the previous generation live. The
-generation CURRENT named before is kept as the fallback; older ones are removed.
+generation CURRENT named before is kept as the fallback; older ones are removed. Segments are
+immutable: a generation hard-links the files of the segments it shares with one this process
+loaded (checksums verified) or published, and writes only the others.
 """
 
 import errno
@@ -17,13 +21,16 @@ import os
 import shutil
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.checked import CheckedFiles
 from index.manifest import IndexCorruptError, IndexUnusableError, Manifest
-from index.snapshot import Snapshot
+from index.segment import Segment
+from index.snapshot import Snapshot, Stored, stored_segments
 
 CURRENT_FILE = "CURRENT"
 GENERATIONS_DIR = "generations"
@@ -61,6 +68,9 @@ class IndexDirectory:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.generations = root / GENERATIONS_DIR
+        self._stored: dict[str, Stored] = {}  # checked segment files to link, by segment name
+        self._checked = CheckedFiles()
+        self._held: weakref.WeakValueDictionary[str, Segment] = weakref.WeakValueDictionary()
 
     def current(self) -> Path | None:
         """The live generation folder, or None when nothing was published."""
@@ -95,15 +105,34 @@ class IndexDirectory:
         raise IndexCorruptError(f"no readable index generation in {self.generations}: {problem}")
 
     def _load(self, folder: Path, model: str) -> Snapshot:
+        """Load the generation in `folder`. Files this process checked or wrote (the same
+        inode, unchanged) are not hashed again, and the segments whose files are all such are
+        taken from memory: following a new generation costs what it adds."""
         manifest = Manifest.read(folder)
         manifest.check_compatible(model)
-        manifest.check_files(folder)
+        manifest.check_files(folder, self._checked.unchanged)
+        stored = stored_segments(folder, manifest)
+        unchanged = self._checked.unchanged
+        held = {
+            name: segment
+            for name, where in stored.items()
+            if (segment := self._held.get(name)) is not None
+            and all(unchanged(where.folder / file, d) for file, d in where.checksums.items())
+        }
         try:
-            return Snapshot.load(folder, manifest)
+            snapshot = Snapshot.load(folder, manifest, held)
         except (OSError, ValueError, RuntimeError) as error:
             if isinstance(error, IndexUnusableError):
                 raise
             raise IndexCorruptError(f"{folder} cannot be read: {error}") from error
+        self._remember(folder, manifest, snapshot)
+        return snapshot
+
+    def _remember(self, folder: Path, manifest: Manifest, snapshot: Snapshot) -> None:
+        """Know the files and segments of the generation just loaded or published."""
+        self._stored |= stored_segments(folder, manifest)
+        self._checked.remember(folder, manifest.checksums)
+        self._held.update({segment.name: segment for segment in snapshot.segments})
 
     def publish(self, snapshot: Snapshot) -> Path:
         """Write `snapshot` as a new generation and make it live; returns its folder."""
@@ -113,7 +142,7 @@ class IndexDirectory:
         staging = self.generations / f".tmp-{name}"
         final = self.generations / name
         try:
-            snapshot.save(staging)
+            snapshot.save(staging, self._stored)
             _fsync_tree(staging)
             os.replace(staging, final)
             _fsync_dir(self.generations)
@@ -126,6 +155,8 @@ class IndexDirectory:
                 raise _write_error(error) from error
             raise
         self._prune(keep={final, previous})
+        self._stored = {}
+        self._remember(final, Manifest.read(final), snapshot)
         return final
 
     @contextmanager

@@ -2,10 +2,11 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 2  # 2: sentences carry their event dates and reader tokens
+FORMAT_VERSION = 3  # 2: sentences carry their event dates and reader tokens; 3: segments
 MANIFEST_FILE = "manifest.json"
 
 
@@ -22,8 +23,21 @@ class IndexCorruptError(IndexUnusableError):
 
 
 @dataclass(frozen=True)
+class SegmentEntry:
+    """One segment of a generation: its name, what it holds (tombstoned articles included) and
+    the doc_ids tombstoned in it (replaced or deleted since it was written)."""
+
+    name: str
+    articles: int
+    passages: int
+    sentences: int
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """Describes one published index generation."""
+    """Describes one published index generation: live counts (articles, passages and sentences
+    not tombstoned), its segments, and the SHA-256 of every file."""
 
     model: str
     dimension: int
@@ -37,6 +51,7 @@ class Manifest:
     reader: str | None = None  # id of the reader whose token vectors the index holds
     reader_dimension: int = 0
     format_version: int = FORMAT_VERSION
+    segments: list[SegmentEntry] = field(default_factory=list)  # the last one's files at the top
     checksums: dict[str, str] = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
@@ -47,7 +62,8 @@ class Manifest:
         path = folder / MANIFEST_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
+            segments = [SegmentEntry(**entry) for entry in data.pop("segments", [])]
+            return cls(**data, segments=segments)
         except FileNotFoundError as error:
             raise IndexCorruptError(f"{path} is missing") from error
         except (ValueError, TypeError) as error:
@@ -66,10 +82,13 @@ class Manifest:
                 " rebuild it with `depeche index` or set DEPECHE_MODEL to the index's model"
             )
 
-    def check_files(self, folder: Path) -> None:
-        """Verify every file's SHA-256 against the manifest."""
+    def check_files(self, folder: Path, known: Callable[[Path, str], bool] | None = None) -> None:
+        """Verify every file's SHA-256 against the manifest, but those `known(path, digest)`
+        says were checked already."""
         for name, expected in self.checksums.items():
             path = folder / name
+            if known is not None and known(path, expected):
+                continue
             if not path.is_file():
                 raise IndexCorruptError(f"{path} is missing")
             if file_sha256(path) != expected:

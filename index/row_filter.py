@@ -1,14 +1,13 @@
-"""Filters as arrays: each passage row's article, and each article's source and publication
-day, so that a filter is a few numpy operations whatever the corpus size."""
+"""Filters as arrays: each passage row's article (in one segment), and each article's source
+and publication day, so that a filter is a few numpy operations whatever the corpus size."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
 import numpy as np
 
 from corpus import Article
-from index.chunking import Passage
 
 
 class Restriction(Protocol):
@@ -25,15 +24,13 @@ class Restriction(Protocol):
 
 
 class RowFilter:
-    """Which passage rows a restriction allows, without a loop over passages per query."""
+    """Which rows of a segment a restriction allows, without a loop over passages per query."""
 
-    def __init__(
-        self, articles: Mapping[str, Article], passages: Mapping[int, Passage], ids: np.ndarray
-    ) -> None:
+    def __init__(self, articles: Mapping[str, Article], row_docs: Sequence[str]) -> None:
         order = sorted(articles)
-        position = {doc_id: i for i, doc_id in enumerate(order)}
+        self._position = {doc_id: i for i, doc_id in enumerate(order)}
         self._row_doc = np.fromiter(
-            (position[passages[int(v)].doc_id] for v in ids), dtype=np.int64, count=len(ids)
+            (self._position[d] for d in row_docs), dtype=np.int64, count=len(row_docs)
         )
         self._sources = np.array([(articles[d].source or "").casefold() for d in order])
         days = (articles[d].published for d in order)
@@ -52,3 +49,9 @@ class RowFilter:
         if restriction.published_to is not None:
             allowed &= (self._days >= 0) & (self._days <= restriction.published_to.toordinal())
         return allowed[self._row_doc]
+
+    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """A boolean per row: True where the row's article is one of `doc_ids`."""
+        chosen = np.zeros(len(self._days), dtype=bool)
+        chosen[[self._position[d] for d in doc_ids if d in self._position]] = True
+        return chosen[self._row_doc]

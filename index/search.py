@@ -11,8 +11,7 @@ import numpy as np
 from index.analysis import analyse
 from index.chunking import Passage
 from index.embedding import Embedder
-from index.lexical import LexicalIndex
-from index.row_filter import RowFilter
+from index.merged import MergedLexical, QueryTerms
 from index.snapshot import Snapshot
 
 
@@ -74,15 +73,15 @@ class Candidates:
 
     def cosine(self, row: int) -> float:
         """Cosine of the query and the passage vector of `row`."""
-        return float(self.snapshot.vectors.vector(int(self.ids[row])) @ self.vector)
+        return float(self.snapshot.vectors.vector(row) @ self.vector)
 
 
 @dataclass(frozen=True)
 class RowBm25:
     """The BM25 score of any row for one query's terms, read on demand."""
 
-    lexical: LexicalIndex
-    terms: np.ndarray
+    lexical: MergedLexical
+    terms: QueryTerms
 
     def __getitem__(self, row: int) -> float:
         return self.lexical.score(self.terms, row)
@@ -95,9 +94,7 @@ class Searcher:
     def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
-        self._ids = snapshot.lexical.ids
-        self._row_of = {int(vid): row for row, vid in enumerate(self._ids)}
-        self._filter = RowFilter(snapshot.articles, snapshot.passages, self._ids)
+        self._ids = snapshot.rows.ids
         self._sentence_vectors: dict[int, np.ndarray] = {}  # by row, filled as rows come up
 
     def candidates(
@@ -112,7 +109,7 @@ class Searcher:
         here if not given), among the passages `filters` allow. The sentence signal ranks the
         passages the other signals found by their best sentence."""
         vector = self.embedder.embed_query(query) if vector is None else vector
-        mask = self._filter.mask(filters) if filters else None
+        mask = self.snapshot.rows.mask(filters) if filters else None
         terms = self.snapshot.lexical.terms(query)
         dense: dict[int, float] = {}
         sentence: dict[int, float] = {}
@@ -137,13 +134,12 @@ class Searcher:
 
     def admits_any(self, filters: Filters) -> bool:
         """Whether any passage passes `filters`."""
-        return not filters or bool(self._filter.mask(filters).any())
+        return not filters or bool(self.snapshot.rows.mask(filters).any())
 
     def _dense(self, vector: np.ndarray, n: int, mask: np.ndarray | None) -> dict[int, float]:
         """Top passages by passage vector, as {row: cosine}."""
-        allowed = None if mask is None else self._ids[mask]
-        ids, scores = self.snapshot.vectors.search(vector, n, allowed)
-        return {self._row_of[int(i)]: float(s) for i, s in zip(ids, scores, strict=True)}
+        rows, scores = self.snapshot.vectors.search(vector, n, mask)
+        return {int(r): float(s) for r, s in zip(rows, scores, strict=True)}
 
     def _best_sentences(self, rows: Iterable[int], vector: np.ndarray) -> dict[int, float]:
         """Each row's best sentence cosine (sentence vectors are sharper than passage vectors

@@ -1,63 +1,48 @@
-"""An index snapshot: articles, passages, vectors, lexical index, sentence vectors and the
-reader's token vectors together.
+"""An index snapshot: the segments of one consistent state of the index and the tombstones of
+the articles replaced or deleted since each segment was written, read as one index.
 
-Snapshots are immutable once built: an update makes a new snapshot from the old one,
-re-embedding only the articles that changed, so a reader never sees a half-applied change.
+Snapshots are immutable: an update makes a new snapshot holding the old one's segments plus one
+new segment for the articles it adds or replaces (re-embedding only those whose text changed),
+and tombstones for what it replaces or deletes, so a reader never sees a half-applied change and
+a write costs what it changes. Small segments are merged as index.merging decides.
 """
 
 import hashlib
-import json
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from corpus import Article
-from index.chunking import Passage, chunk_article, make_splitter
+from index.chunking import Passage
 from index.embedding import Embedder, TokenProjection
 from index.embedding_cache import EmbeddingCache
-from index.event_dates import Dates, event_dates
-from index.ingest import NO_TOKENS, embed_texts
+from index.event_dates import Dates
 from index.lexical import LexicalIndex
-from index.manifest import IndexCorruptError, Manifest, file_sha256
-from index.sentences import sentence_spans
+from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_sha256
+from index.merged import MergedLexical, MergedVectors, Rows
+from index.merging import to_merge
+from index.segment import Segment, SentenceTable, build_segment, merge
 from index.store import SentenceRow, read_store, write_store
 from index.vectors import VectorIndex
 
 STORE_FILE = "store.sqlite"
 VECTORS_FILE = "vectors.faiss"
 LEXICAL_DIR = "lexical"
+SEGMENTS_DIR = "segments"
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class SentenceTable:
-    """The sentences of one article: spans into its text, their vectors, their reader token
-    vectors (empty arrays when the index has no reader) and the dates of the events they
-    tell (one row each)."""
+class Stored(NamedTuple):
+    """Where a segment's files are on disk, checked, and their SHA-256 by path in `folder`."""
 
-    spans: np.ndarray
-    vectors: np.ndarray
-    tokens: tuple[np.ndarray, ...]
-    event_dates: tuple[Dates, ...] = field(default=())
-
-    def dated(self, row: int) -> Dates:
-        """The event dates of sentence `row` (empty when it tells no dated event)."""
-        return self.event_dates[row] if row < len(self.event_dates) else ()
-
-    def within(self, start: int, end: int) -> np.ndarray:
-        """Row numbers of the sentences that lie mostly inside [start, end)."""
-        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
-        length = self.spans[:, 1] - self.spans[:, 0]
-        return np.flatnonzero(overlap * 2 > length)
-
-    def nearest(self, start: int, end: int) -> int:
-        """Row of the sentence that overlaps [start, end) the most."""
-        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
-        return int(np.argmax(overlap))
+    folder: Path
+    checksums: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -82,17 +67,56 @@ class ReaderTokens:
     title: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Snapshot:
-    """One consistent state of the index."""
+    """One consistent state of the index: `segments`, oldest first, and by segment name the
+    doc_ids tombstoned in it (`deleted`). The other fields read them as one index: the live
+    articles, passages (by vector id), sentence tables and titles, and the row space (a row is
+    a passage's place in the segments one after the other) that `vectors` and `lexical`
+    search."""
 
     manifest: Manifest
-    articles: dict[str, Article]
-    passages: dict[int, Passage]
-    vectors: VectorIndex
-    lexical: LexicalIndex
-    sentences: dict[str, SentenceTable]
-    titles: dict[str, np.ndarray]  # reader token vectors of each article's title
+    segments: tuple[Segment, ...]
+    deleted: Mapping[str, frozenset[str]]
+    articles: dict[str, Article] = field(init=False)
+    passages: dict[int, Passage] = field(init=False)
+    sentences: dict[str, SentenceTable] = field(init=False)
+    titles: dict[str, np.ndarray] = field(init=False)  # reader token vectors of each title
+    home: dict[str, str] = field(init=False)  # the segment holding each live article
+    rows: Rows = field(init=False)
+    vectors: MergedVectors = field(init=False)
+    lexical: MergedLexical = field(init=False)
+
+    def __post_init__(self) -> None:
+        articles: dict[str, Article] = {}
+        passages: dict[int, Passage] = {}
+        sentences: dict[str, SentenceTable] = {}
+        titles: dict[str, np.ndarray] = {}
+        home: dict[str, str] = {}
+        for segment in self.segments:
+            gone = self.deleted.get(segment.name, frozenset())
+            live = [d for d in segment.articles if d not in gone]
+            articles |= {d: segment.articles[d] for d in live}
+            sentences |= {d: segment.sentences[d] for d in live}
+            titles |= {d: segment.titles[d] for d in live}
+            home |= dict.fromkeys(live, segment.name)
+            if gone:
+                passages |= {i: p for i, p in segment.by_id.items() if p.doc_id not in gone}
+            else:
+                passages |= segment.by_id
+        rows = Rows(self.segments, self.deleted)
+        derived = {
+            "articles": articles,
+            "passages": passages,
+            "sentences": sentences,
+            "titles": titles,
+            "home": home,
+            "rows": rows,
+            "vectors": MergedVectors(rows, self.manifest.dimension),
+            "lexical": MergedLexical(rows),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def sentences_in(self, passages: Iterable[Passage]) -> list[tuple[int, Sentence]]:
         """The sentences lying mostly inside each passage, with the passage's position in
@@ -161,55 +185,90 @@ class Snapshot:
             cache=cache,
         )
 
-    def save(self, folder: Path) -> None:
-        """Write the snapshot's files and a manifest with their checksums into `folder`."""
+    def segment_of(self, doc_id: str) -> Segment:
+        """The segment holding the live copy of article `doc_id`."""
+        return next(s for s in self.segments if s.name == self.home[doc_id])
+
+    def merged(self, positions: Iterable[int]) -> "Snapshot":
+        """This state with the segments at `positions` merged into one, placed last (their
+        tombstoned rows dropped)."""
+        chosen = set(positions)
+        picked = [s for i, s in enumerate(self.segments) if i in chosen]
+        kept = tuple(s for i, s in enumerate(self.segments) if i not in chosen)
+        fused = merge(picked, self.deleted, self.manifest.dimension)
+        deleted = {s.name: self.deleted[s.name] for s in kept if s.name in self.deleted}
+        return _snapshot(self.manifest, (*kept, fused), deleted)
+
+    def optimized(self) -> "Snapshot":
+        """This state as a single segment without tombstones (itself if it is one already)."""
+        if len(self.segments) <= 1 and not self.deleted:
+            return self
+        return self.merged(range(len(self.segments)))
+
+    def save(self, folder: Path, stored: Mapping[str, Stored] | None = None) -> None:
+        """Write the snapshot into `folder`: the last segment's files at its top, the others
+        under segments/<name>/, each hard-linked from where `stored` says its files are (else
+        written), and a manifest with every file's checksum."""
         folder.mkdir(parents=True)
-        write_store(
-            folder / STORE_FILE,
-            self.articles.values(),
-            self.passages.values(),
-            (
-                (doc_id, int(s), int(e), table.vectors[row], table.dated(row), table.tokens[row])
-                for doc_id, table in self.sentences.items()
-                for row, (s, e) in enumerate(table.spans)
-            ),
-            self.titles.items(),
-        )
-        self.vectors.save(folder / VECTORS_FILE)
-        self.lexical.save(folder / LEXICAL_DIR)
-        files = sorted(p for p in folder.rglob("*") if p.is_file())
-        checksums = {str(p.relative_to(folder)): file_sha256(p) for p in files}
+        checksums: dict[str, str] = {}
+        prefixes = segment_prefixes(self.manifest)
+        for segment, prefix in zip(self.segments, prefixes, strict=True):
+            source = (stored or {}).get(segment.name)
+            files = _link(source, folder / prefix) if source else None
+            if files is None:
+                files = _write_segment(segment, folder / prefix)
+            checksums |= {prefix + name: digest for name, digest in files.items()}
         Manifest(**{**self.manifest.__dict__, "checksums": checksums}).write(folder)
 
     @classmethod
-    def load(cls, folder: Path, manifest: Manifest) -> "Snapshot":
-        """Read a snapshot whose manifest has been checked; verify its counts."""
-        articles, passages, sentence_rows, titles = read_store(
-            folder / STORE_FILE, manifest.dimension, manifest.reader_dimension
+    def load(
+        cls, folder: Path, manifest: Manifest, held: Mapping[str, Segment] | None = None
+    ) -> "Snapshot":
+        """Read a snapshot whose manifest has been checked; verify its counts. The segments in
+        `held` (by name) are taken from there, not read again."""
+        segments = tuple(
+            (held or {}).get(entry.name) or _read_segment(folder / prefix, entry, manifest)
+            for entry, prefix in zip(manifest.segments, segment_prefixes(manifest), strict=True)
         )
-        vectors = VectorIndex.load(folder / VECTORS_FILE)
-        lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+        deleted = {e.name: frozenset(e.deleted) for e in manifest.segments if e.deleted}
+        for segment in segments:
+            if not deleted.get(segment.name, frozenset()) <= segment.articles.keys():
+                raise IndexCorruptError(f"{folder}: tombstones for articles {segment.name} lacks")
+        snapshot = cls(manifest, segments, deleted)
+        sentences = sum(len(t.spans) for t in snapshot.sentences.values())
         counts = {
-            "articles": (len(articles), manifest.articles),
-            "passages": (len(passages), manifest.passages),
-            "vectors": (len(vectors), manifest.passages),
-            "lexical entries": (len(lexical.ids), manifest.passages),
-            "sentences": (len(sentence_rows), manifest.sentences),
+            "articles": (len(snapshot.articles), manifest.articles),
+            "passages": (len(snapshot.passages), manifest.passages),
+            "vectors": (len(snapshot.vectors), manifest.passages),
+            "sentences": (sentences, manifest.sentences),
         }
         for name, (found, expected) in counts.items():
             if found != expected:
                 raise IndexCorruptError(f"{folder}: {found} {name}, the manifest says {expected}")
-        if vectors.dimension != manifest.dimension:
-            raise IndexCorruptError(f"{folder}: vectors have dimension {vectors.dimension}")
-        return cls(
-            manifest,
-            {a.doc_id: a for a in articles},
-            {p.vector_id: p for p in passages},
-            vectors,
-            lexical,
-            _sentence_tables(sentence_rows, manifest.dimension),
-            titles,
+        return snapshot
+
+
+def segment_prefixes(manifest: Manifest) -> list[str]:
+    """Where each segment a manifest lists lies in a generation folder: the last one at its
+    top, the others under segments/<name>/."""
+    last = len(manifest.segments) - 1
+    return [
+        "" if i == last else f"{SEGMENTS_DIR}/{entry.name}/"
+        for i, entry in enumerate(manifest.segments)
+    ]
+
+
+def stored_segments(folder: Path, manifest: Manifest) -> dict[str, Stored]:
+    """Where each segment of the generation in `folder` has its files, with their checksums."""
+    found = {}
+    for entry, prefix in zip(manifest.segments, segment_prefixes(manifest), strict=True):
+        own = (
+            (name, digest)
+            for name, digest in manifest.checksums.items()
+            if (name.startswith(prefix) if prefix else not name.startswith(f"{SEGMENTS_DIR}/"))
         )
+        found[entry.name] = Stored(folder / prefix, {n.removeprefix(prefix): d for n, d in own})
+    return found
 
 
 def build_snapshot(
@@ -223,85 +282,51 @@ def build_snapshot(
     reader: TokenProjection | None = None,
     cache: EmbeddingCache | None = None,
 ) -> Snapshot:
-    """Build a snapshot of `keep` + `add`, reusing `base`'s vectors for unchanged articles.
-    With a `reader` (and an embedder that gives token vectors), every sentence and title
-    also gets its token vectors in the reader's space. Embeddings found in `cache` are not
-    computed again; new ones are added to it."""
+    """A snapshot of `keep` + `add`. From a compatible `base` (same model, chunking and
+    reader) it holds `base`'s segments plus one for the articles new or different there (taking
+    `base`'s vectors of those whose text is unchanged), with tombstones for what they replace
+    and for `base`'s articles left out, merged as index.merging says; otherwise one segment.
+    With a `reader` (and an embedder that gives token vectors), every sentence and title also
+    gets its token vectors in the reader's space. Embeddings found in `cache` are not computed
+    again; new ones are added to it."""
     articles = dict(keep) | {article.doc_id: article for article in add}
     if not hasattr(embedder, "embed_passages_with_tokens"):
         reader = None
     reader_id = reader.id if reader else None
-    reusable = reusable_articles(
-        base, articles, embedder.model_id, chunk_size, chunk_overlap, reader_id
-    )
-    splitter = make_splitter(chunk_size, chunk_overlap)
-    fresh = [a for doc_id, a in sorted(articles.items()) if doc_id not in reusable]
-
-    passages = (
-        {p.vector_id: p for p in base.passages.values() if p.doc_id in reusable} if base else {}
-    )
-    vectors = _clone_vectors(base, embedder.dimension, keep_ids=set(passages))
-    sentences = {doc_id: base.sentences[doc_id] for doc_id in reusable} if base else {}
-    titles = {doc_id: base.titles[doc_id] for doc_id in reusable} if base else {}
-
-    new_passages = [p for article in fresh for p in chunk_article(article, splitter)]
-    new_spans = {a.doc_id: sentence_spans(a.text) for a in fresh}
-    sentence_texts = [articles[d].text[s:e] for d, spans in new_spans.items() for s, e in spans]
-    if progress and fresh:
-        progress(
-            f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
-            f"of {len(fresh)} articles with {embedder.model_id}"
-        )
-    show = progress is not None
-    passage_vectors, _ = embed_texts(embedder, [p.text for p in new_passages], cache, None, show)
-    titled = sentence_texts + [a.title for a in fresh] * (reader is not None)
-    sentence_vectors, sentence_tokens = embed_texts(embedder, titled, cache, reader, show)
-    sentence_vectors = sentence_vectors[: len(sentence_texts)]
-    title_tokens = sentence_tokens[len(sentence_texts) :] or [NO_TOKENS] * len(fresh)
-    titles |= {a.doc_id: tokens for a, tokens in zip(fresh, title_tokens, strict=True)}
-
-    if new_passages:
-        vectors.add(np.array([p.vector_id for p in new_passages]), passage_vectors)
-    passages |= {p.vector_id: p for p in new_passages}
-    row = 0
-    for doc_id, spans in new_spans.items():
-        sentences[doc_id] = SentenceTable(
-            np.array(spans, dtype=np.int64).reshape(-1, 2),
-            sentence_vectors[row : row + len(spans)],
-            tuple(sentence_tokens[row : row + len(spans)]),
-        )
-        row += len(spans)
-    dated = {d for d in reusable if base is not None and base.articles[d] == articles[d]}
-    sentences = {
-        doc_id: table if doc_id in dated else _with_event_dates(table, articles[doc_id])
-        for doc_id, table in sentences.items()
-    }
-
-    ordered = sorted(passages.values(), key=lambda p: (p.doc_id, p.start, p.end))
-    lexical = LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered])
+    model, dimension = embedder.model_id, embedder.dimension
+    reusable = reusable_articles(base, articles, model, chunk_size, chunk_overlap, reader_id)
+    segments: tuple[Segment, ...] = ()
+    deleted: dict[str, frozenset[str]] = {}
+    fresh = [a for _, a in sorted(articles.items())]
+    if base is not None and _compatible(base, model, chunk_size, chunk_overlap, reader_id):
+        fresh = [a for a in fresh if base.articles.get(a.doc_id) != a]
+        gone = (base.articles.keys() - articles.keys()) | {a.doc_id for a in fresh}
+        segments, deleted = base.segments, _tombstoned(base, gone)
+    else:
+        base = None
+    if fresh:
+        kept = [a.doc_id for a in fresh if a.doc_id in reusable]
+        reused = {d: base.segment_of(d) for d in kept} if base is not None else {}
+        splitting = (chunk_size, chunk_overlap)
+        segment = build_segment(embedder, fresh, reused, splitting, progress, reader, cache)
+        segments = (*segments, segment)
     manifest = Manifest(
-        model=embedder.model_id,
-        dimension=embedder.dimension,
+        model=model,
+        dimension=dimension,
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
-        articles=len(articles),
-        passages=len(passages),
-        sentences=sum(len(t.spans) for t in sentences.values()),
-        corpus_fingerprint=corpus_fingerprint(articles.values()),
+        articles=0,
+        passages=0,
+        sentences=0,
+        corpus_fingerprint="",
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         reader=reader_id,
         reader_dimension=reader.dimension if reader else 0,
     )
-    return Snapshot(manifest, articles, passages, vectors, lexical, sentences, titles)
-
-
-def corpus_fingerprint(articles: Iterable[Article]) -> str:
-    """A hash of every article's id, metadata and text, independent of order."""
-    digest = hashlib.sha256()
-    for article in sorted(articles, key=lambda a: a.doc_id):
-        record = {**article.__dict__, "published": str(article.published)}
-        digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
-    return digest.hexdigest()
+    snapshot = _snapshot(manifest, segments, deleted)
+    while positions := to_merge([len(s) for s in snapshot.segments]):
+        snapshot = snapshot.merged(positions)
+    return snapshot
 
 
 def reusable_articles(
@@ -313,30 +338,134 @@ def reusable_articles(
     reader: str | None,
 ) -> set[str]:
     """doc_ids whose passages and vectors in `base` are still valid."""
-    if base is None:
-        return set()
-    m = base.manifest
-    if (m.model, m.chunk_size, m.chunk_overlap, m.reader) != (model, size, overlap, reader):
+    if base is None or not _compatible(base, model, size, overlap, reader):
         return set()
     return {
         d for d, a in articles.items() if d in base.articles and base.articles[d].text == a.text
     }
 
 
-def _clone_vectors(base: Snapshot | None, dimension: int, keep_ids: set[int]) -> VectorIndex:
-    if base is None or not keep_ids:
-        return VectorIndex.empty(dimension)
-    clone = base.vectors.copy()
-    clone.remove(set(base.passages) - keep_ids)
-    return clone
+def corpus_fingerprint(segments: Iterable[Segment], deleted: Mapping[str, frozenset[str]]) -> str:
+    """A hash of every live article's id, metadata and text, independent of order."""
+    digests = sorted(
+        digest
+        for segment in segments
+        for doc_id, digest in segment.digests.items()
+        if doc_id not in deleted.get(segment.name, ())
+    )
+    return hashlib.sha256(b"".join(digests)).hexdigest()
 
 
-def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
-    """`table` with the event dates of its sentences, computed afresh: they depend on the
-    publication date, which may change while the text (and so the vectors) stays. (An
-    article unchanged in every field keeps the dates it had.)"""
-    spans = [(int(s), int(e)) for s, e in table.spans]
-    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
+def _compatible(base: Snapshot, model: str, size: int, overlap: int, reader: str | None) -> bool:
+    m = base.manifest
+    return (m.model, m.chunk_size, m.chunk_overlap, m.reader) == (model, size, overlap, reader)
+
+
+def _tombstoned(base: Snapshot, gone: Iterable[str]) -> dict[str, frozenset[str]]:
+    """`base`'s tombstones plus those of its live articles in `gone`."""
+    deleted = dict(base.deleted)
+    for doc_id in gone:
+        if doc_id in base.home:
+            name = base.home[doc_id]
+            deleted[name] = deleted.get(name, frozenset()) | {doc_id}
+    return deleted
+
+
+def _snapshot(
+    manifest: Manifest, segments: tuple[Segment, ...], deleted: Mapping[str, frozenset[str]]
+) -> Snapshot:
+    """A snapshot of `segments` and `deleted`, with `manifest` (model, chunking, reader, build
+    time) listing them and counting what is live."""
+    entries = [
+        SegmentEntry(
+            s.name,
+            len(s.articles),
+            len(s.passages),
+            sum(len(t.spans) for t in s.sentences.values()),
+            sorted(deleted.get(s.name, ())),
+        )
+        for s in segments
+    ]
+    live = [(s, d) for s in segments for d in s.articles if d not in deleted.get(s.name, ())]
+    listed = replace(
+        manifest,
+        articles=len(live),
+        passages=sum(int(np.count_nonzero(~s.rows_of(deleted.get(s.name, ())))) for s in segments),
+        sentences=sum(len(s.sentences[d].spans) for s, d in live),
+        corpus_fingerprint=corpus_fingerprint(segments, deleted),
+        segments=entries,
+        checksums={},
+    )
+    return Snapshot(listed, segments, deleted)
+
+
+def _link(source: Stored, target: Path) -> dict[str, str] | None:
+    """Hard-link the files of a stored segment into `target`; their checksums, or None (and
+    nothing left in `target`) when that is not possible."""
+    made: list[Path] = []
+    try:
+        for name in source.checksums:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            os.link(source.folder / name, target / name)
+            made.append(target / name)
+    except OSError:
+        for path in made:
+            path.unlink()
+        return None
+    return dict(source.checksums)
+
+
+def _write_segment(segment: Segment, target: Path) -> dict[str, str]:
+    """Write a segment's store, vectors and lexical index into `target`; their checksums."""
+    target.mkdir(parents=True, exist_ok=True)
+    write_store(
+        target / STORE_FILE,
+        segment.articles.values(),
+        segment.passages,
+        (
+            (doc_id, int(s), int(e), table.vectors[row], table.dated(row), table.tokens[row])
+            for doc_id, table in segment.sentences.items()
+            for row, (s, e) in enumerate(table.spans)
+        ),
+        segment.titles.items(),
+    )
+    segment.vectors.save(target / VECTORS_FILE)
+    segment.lexical.save(target / LEXICAL_DIR)
+    lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())
+    files = [target / STORE_FILE, target / VECTORS_FILE, *lexical]
+    return {str(p.relative_to(target)): file_sha256(p) for p in files}
+
+
+def _read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segment:
+    """Read one segment's files; verify its counts and that its rows line up."""
+    articles, passages, sentence_rows, titles = read_store(
+        folder / STORE_FILE, manifest.dimension, manifest.reader_dimension
+    )
+    vectors = VectorIndex.load(folder / VECTORS_FILE)
+    lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+    counts = {
+        "articles": (len(articles), entry.articles),
+        "passages": (len(passages), entry.passages),
+        "vectors": (len(vectors), entry.passages),
+        "lexical entries": (len(lexical.ids), entry.passages),
+        "sentences": (len(sentence_rows), entry.sentences),
+    }
+    for name, (found, expected) in counts.items():
+        if found != expected:
+            raise IndexCorruptError(f"{folder}: {found} {name}, the manifest says {expected}")
+    if vectors.dimension != manifest.dimension:
+        raise IndexCorruptError(f"{folder}: vectors have dimension {vectors.dimension}")
+    if not np.array_equal(lexical.ids, [p.vector_id for p in passages]):
+        raise IndexCorruptError(f"{folder}: the lexical index and the store disagree")
+    return Segment(
+        entry.name,
+        {a.doc_id: a for a in articles},
+        tuple(passages),
+        vectors,
+        lexical,
+        _sentence_tables(sentence_rows, manifest.dimension),
+        titles,
+    )
 
 
 def _sentence_tables(rows: list[SentenceRow], dimension: int) -> dict[str, SentenceTable]:

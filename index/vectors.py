@@ -1,6 +1,8 @@
-"""The FAISS vector index: exact inner product over normalised vectors, with removable ids."""
+"""The FAISS vector index of one segment: inner product over normalised vectors stored as
+float16, one per row (a row is a passage's place in its segment). Every vector is scored (no
+approximate search); float16 halves the memory a search reads: at 10^5 passages 3 ms a query
+instead of 7 to 9 ms for float32, with the same top 10 (measured, see the README)."""
 
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +11,20 @@ import numpy as np
 
 
 class VectorIndex:
-    """Passage vectors keyed by 60-bit ids; supports add, remove and filtered search."""
+    """Passage vectors by row; immutable once built; searched whole or through a row mask."""
 
     def __init__(self, index: Any) -> None:
-        self._index: Any = index  # faiss.IndexIDMap2; faiss's bundled stubs are too narrow
+        self._index: Any = index  # faiss.IndexScalarQuantizer; faiss's stubs are too narrow
 
     @classmethod
-    def empty(cls, dimension: int) -> "VectorIndex":
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+    def build(cls, vectors: np.ndarray, dimension: int) -> "VectorIndex":
+        """An index whose row i holds `vectors[i]` (as float16)."""
+        index = faiss.IndexScalarQuantizer(
+            dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(index)
 
     @property
     def dimension(self) -> int:
@@ -25,43 +33,39 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def copy(self) -> "VectorIndex":
-        return VectorIndex(faiss.clone_index(self._index))
+    def vector(self, row: int) -> np.ndarray:
+        return np.asarray(self._index.reconstruct(int(row)))
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self._index.add_with_ids(
-            np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64)
-        )
-
-    def remove(self, ids: Collection[int]) -> int:
-        """Remove `ids`; returns how many were present."""
-        return int(self._index.remove_ids(np.fromiter(ids, dtype=np.int64, count=len(ids))))
-
-    def vector(self, vector_id: int) -> np.ndarray:
-        return np.asarray(self._index.reconstruct(int(vector_id)))
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of `rows`, in order (read from the span of rows they cover)."""
+        if not len(rows):
+            return np.empty((0, self.dimension), dtype=np.float32)
+        first, last = int(rows.min()), int(rows.max())
+        return np.asarray(self._index.reconstruct_n(first, last - first + 1))[rows - first]
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top `k` (ids, scores) for one query vector, restricted to the `allowed` ids if
-        given."""
+        """Top `k` (rows, scores) for one query vector, among the rows `allowed` (a boolean per
+        row) if given."""
+        if allowed is not None:
+            k = min(k, int(np.count_nonzero(allowed)))
         k = min(k, len(self))
-        if k == 0 or (allowed is not None and not len(allowed)):
+        if k == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        faiss.omp_set_num_threads(1)  # one query: a team of threads only costs (this thread's)
         params = None
         if allowed is not None:
+            bitmap = np.packbits(allowed, bitorder="little")
             params = faiss.SearchParameters()
-            params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+            params.sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+        scores, rows = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep], scores[0][keep]
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
-        index = faiss.read_index(str(path))
-        if not isinstance(index, faiss.IndexIDMap2):
-            index = faiss.downcast_index(index)
-        return cls(index)
+        return cls(faiss.read_index(str(path)))

@@ -107,6 +107,31 @@ def index_articles(
     return Change(added, replaced, unchanged, removed, folder.name, len(snapshot.passages))
 
 
+@dataclass(frozen=True)
+class Optimized:
+    """What `depeche index --optimize` did: the segments and tombstoned articles it merged
+    away, and the generation it published (None when the index was one segment already)."""
+
+    segments: int
+    tombstones: int
+    generation: str | None
+    passages: int
+
+
+def optimize_index(settings: Settings) -> Optimized:
+    """Merge every segment of the live index into one, dropping tombstoned rows, and publish it
+    (`depeche index --optimize`); nothing is embedded again."""
+    directory = IndexDirectory(settings.index_dir)
+    with directory.writer_lock():
+        live = directory.load(settings.model)
+        merged = live.optimized()
+        tombstones = sum(len(d) for d in live.deleted.values())
+        if merged is live:
+            return Optimized(1, 0, None, len(live.passages))
+        folder = directory.publish(merged)
+    return Optimized(len(live.segments), tombstones, folder.name, len(merged.passages))
+
+
 def _reusable_index(directory: IndexDirectory, embedder: Embedder) -> Snapshot | None:
     try:
         return directory.load(embedder.model_id)

@@ -1,13 +1,16 @@
 """Syndicated copies: the same article on several sites (near-identical text) counts once.
 
 Two articles are copies when most of the sentences of the shorter one, folded, occur in the
-other. Computed once per snapshot from an index of sentence hashes (linear in the corpus).
+other. Computed once per snapshot from an index of sentence hashes (linear in the corpus), the
+folded sentences of each segment only once.
 """
 
 import re
 from collections import Counter
 from threading import Lock
+from weakref import WeakKeyDictionary
 
+from index.segment import Segment
 from index.snapshot import Snapshot
 from service.text_folding import fold
 
@@ -15,6 +18,7 @@ SHARED = 0.8  # share of the shorter article's sentences found in the other
 MIN_SENTENCES = 3
 
 _cache: tuple[Snapshot, dict[str, tuple[str, ...]]] | None = None
+_segment_keys: WeakKeyDictionary[Segment, dict[str, set[str]]] = WeakKeyDictionary()
 _lock = Lock()
 
 
@@ -35,10 +39,10 @@ def group_key(snapshot: Snapshot, doc_id: str) -> str:
 
 def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
     sentences: dict[str, set[str]] = {}
-    for doc_id, table in snapshot.sentences.items():
-        text = snapshot.articles[doc_id].text
-        keys = {_key(text[int(s) : int(e)]) for s, e in table.spans}
-        sentences[doc_id] = {k for k in keys if len(k) > 20}
+    for segment in snapshot.segments:
+        folded = _keys_of(segment)
+        live = (d for d in segment.articles if snapshot.home.get(d) == segment.name)
+        sentences |= {d: folded[d] for d in live}
     holders: dict[str, list[str]] = {}
     for doc_id, keys in sentences.items():
         for key in keys:
@@ -54,6 +58,20 @@ def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
             linked.setdefault(a, set()).add(b)
             linked.setdefault(b, set()).add(a)
     return {doc_id: tuple(sorted(others)) for doc_id, others in linked.items()}
+
+
+def _keys_of(segment: Segment) -> dict[str, set[str]]:
+    """The folded sentences (longer than 20 characters) of each article of `segment`, computed
+    once per segment (segments are immutable)."""
+    found = _segment_keys.get(segment)
+    if found is None:
+        found = {}
+        for doc_id, table in segment.sentences.items():
+            text = segment.articles[doc_id].text
+            keys = {_key(text[int(s) : int(e)]) for s, e in table.spans}
+            found[doc_id] = {k for k in keys if len(k) > 20}
+        _segment_keys[segment] = found
+    return found
 
 
 def _key(sentence: str) -> str:

@@ -85,3 +85,23 @@ def test_ask_says_when_the_filters_exclude_everything(run: Run) -> None:
     code, out = run("ask", "Altman", "--source", "djaboo", "--json")
     passages = json.loads(out)["passages"]
     assert passages and {p["citation"]["source"] for p in passages} == {"Djaboo"}
+
+
+def test_index_optimize_merges_the_segments_into_one(run: Run, tmp_path: Path) -> None:
+    run("index")
+    code, out = run("index", "--optimize")
+    assert code == 0 and out.startswith("The index is a single segment already")
+
+    mine = notes(tmp_path / "mine", {"doc_id": "note-1", "text": "Greg Brockman revient."})
+    run("index", str(mine))
+    again = notes(tmp_path / "again", {"doc_id": "note-1", "text": "Greg Brockman est revenu."})
+    run("index", str(again))
+    code, out = run("index", "--optimize")
+    assert code == 0
+    assert out.startswith("Merged 3 segments into one, dropping 1 replaced or deleted articles")
+    live = IndexDirectory(tmp_path / "data" / "index").load("fake-hashing")
+    assert len(live.segments) == 1 and not live.deleted
+    assert live.articles["note-1"].text == "Greg Brockman est revenu."
+
+    code, _ = run("index", "--optimize", str(mine))
+    assert code == 2

@@ -24,6 +24,7 @@ def recall_at_10(
     for question in questions:
         vector = embedder.embed_query(question)
         truth = ids[np.argsort(-(exact @ vector), kind="stable")[:K]]
-        returned, _ = snapshot.vectors.search(vector, K)
+        rows, _ = snapshot.vectors.search(vector, K)
+        returned = snapshot.rows.ids[rows]
         found.append(len(set(truth.tolist()) & set(returned.tolist())) / K)
     return float(np.mean(found))

@@ -1,6 +1,7 @@
 """Everything the benchmark measures at one corpus size: ingest (and, with real vectors, the
 bare encoding of the same texts and a re-index), recall of the passage index, adding and
-deleting one article, search in process and over HTTP, start-up and peak memory."""
+deleting one article, search in process and over HTTP, start-up and peak memory, and merging
+the segments the writes left into one (`depeche index --optimize`)."""
 
 import time
 from collections.abc import Sequence
@@ -111,6 +112,8 @@ def measure(
         "search_http_ms": tail(http.search_ms),
         "startup_s": round(http.startup_s, 2),
         "server_peak_rss_mb": round(http.peak_rss_mb, 1),
+        "segments": len(served.snapshot.segments),
+        "optimize_s": round(seconds(lambda: directory.publish(served.snapshot.optimized())), 2),
     }
     return figures
 

@@ -1,0 +1,207 @@
+"""A segment: an immutable part of the index holding some articles whole, with their passages,
+passage vectors (FAISS), lexical postings (BM25), sentences and titles.
+
+A publish adds a segment for the articles it adds or replaces and records the replaced or
+deleted ones as tombstones in the older segments (see index.snapshot); merging segments
+(index.merging) drops the tombstoned rows.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+
+from corpus import Article
+from index.chunking import Passage, chunk_article, make_splitter
+from index.embedding import Embedder, TokenProjection
+from index.embedding_cache import EmbeddingCache
+from index.event_dates import Dates, event_dates
+from index.ingest import NO_TOKENS, embed_texts
+from index.lexical import LexicalIndex
+from index.row_filter import RowFilter
+from index.sentences import sentence_spans
+from index.vectors import VectorIndex
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """The sentences of one article: spans into its text, their vectors, their reader token
+    vectors (empty arrays when the index has no reader) and the dates of the events they
+    tell (one row each)."""
+
+    spans: np.ndarray
+    vectors: np.ndarray
+    tokens: tuple[np.ndarray, ...]
+    event_dates: tuple[Dates, ...] = field(default=())
+
+    def dated(self, row: int) -> Dates:
+        """The event dates of sentence `row` (empty when it tells no dated event)."""
+        return self.event_dates[row] if row < len(self.event_dates) else ()
+
+    def within(self, start: int, end: int) -> np.ndarray:
+        """Row numbers of the sentences that lie mostly inside [start, end)."""
+        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
+        length = self.spans[:, 1] - self.spans[:, 0]
+        return np.flatnonzero(overlap * 2 > length)
+
+    def nearest(self, start: int, end: int) -> int:
+        """Row of the sentence that overlaps [start, end) the most."""
+        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
+        return int(np.argmax(overlap))
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """Articles and everything indexed about them; row i is `passages[i]`, whose vector is row
+    i of `vectors` and whose postings are row i of `lexical`."""
+
+    name: str
+    articles: dict[str, Article]
+    passages: tuple[Passage, ...]
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    sentences: dict[str, SentenceTable]
+    titles: dict[str, np.ndarray]  # reader token vectors of each article's title
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    @cached_property
+    def row_filter(self) -> RowFilter:
+        return RowFilter(self.articles, [p.doc_id for p in self.passages])
+
+    @cached_property
+    def by_id(self) -> dict[int, Passage]:
+        return {p.vector_id: p for p in self.passages}
+
+    @cached_property
+    def digests(self) -> dict[str, bytes]:
+        """A SHA-256 of each article's id, metadata and text (for the corpus fingerprint)."""
+        return {doc_id: article_digest(a) for doc_id, a in self.articles.items()}
+
+    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """A boolean per row: True where the row belongs to one of `doc_ids`."""
+        return self.row_filter.rows_of(doc_ids)
+
+
+def make_segment(
+    articles: Iterable[Article],
+    passages: Sequence[Passage],
+    vectors: np.ndarray,
+    sentences: dict[str, SentenceTable],
+    titles: dict[str, np.ndarray],
+    dimension: int,
+) -> Segment:
+    """A new segment of `articles`, whose `passages` have `vectors` (one row each, any order)."""
+    order = sorted(range(len(passages)), key=lambda i: _place(passages[i]))
+    ordered = tuple(passages[i] for i in order)
+    return Segment(
+        uuid.uuid4().hex,
+        {a.doc_id: a for a in articles},
+        ordered,
+        VectorIndex.build(vectors[order] if len(order) else vectors, dimension),
+        LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered]),
+        sentences,
+        titles,
+    )
+
+
+def build_segment(
+    embedder: Embedder,
+    articles: list[Article],
+    reused: Mapping[str, Segment],
+    splitting: tuple[int, int],
+    progress: Callable[[str], None] | None = None,
+    reader: TokenProjection | None = None,
+    cache: EmbeddingCache | None = None,
+) -> Segment:
+    """A segment of `articles`: those in `reused` take their passages, vectors, sentences and
+    title tokens from the segment given there (same text), the others are chunked (`splitting`:
+    chunk size and overlap) and embedded (with the `reader`'s token vectors, and the embeddings
+    in `cache`). Every one gets its event dates computed: they depend on the publication date,
+    which may have changed."""
+    passages: list[Passage] = []
+    vectors: list[np.ndarray] = []
+    sentences: dict[str, SentenceTable] = {}
+    titles: dict[str, np.ndarray] = {}
+    for doc_id, segment in reused.items():
+        rows = np.flatnonzero(segment.rows_of([doc_id]))
+        passages += [segment.passages[int(r)] for r in rows]
+        vectors.append(segment.vectors.vectors(rows))
+        sentences[doc_id] = segment.sentences[doc_id]
+        titles[doc_id] = segment.titles[doc_id]
+
+    embed = [a for a in articles if a.doc_id not in reused]
+    splitter = make_splitter(*splitting)
+    new_passages = [p for article in embed for p in chunk_article(article, splitter)]
+    new_spans = {a.doc_id: sentence_spans(a.text) for a in embed}
+    texts = {a.doc_id: a.text for a in embed}
+    sentence_texts = [texts[d][s:e] for d, spans in new_spans.items() for s, e in spans]
+    if progress and embed:
+        progress(
+            f"Embedding {len(new_passages)} passages and {len(sentence_texts)} sentences "
+            f"of {len(embed)} articles with {embedder.model_id}"
+        )
+    show = progress is not None
+    passage_vectors, _ = embed_texts(embedder, [p.text for p in new_passages], cache, None, show)
+    titled = sentence_texts + [a.title for a in embed] * (reader is not None)
+    sentence_vectors, sentence_tokens = embed_texts(embedder, titled, cache, reader, show)
+    sentence_vectors = sentence_vectors[: len(sentence_texts)]
+    title_tokens = sentence_tokens[len(sentence_texts) :] or [NO_TOKENS] * len(embed)
+    titles |= {a.doc_id: tokens for a, tokens in zip(embed, title_tokens, strict=True)}
+    passages += new_passages
+    vectors.append(passage_vectors)
+    row = 0
+    for doc_id, spans in new_spans.items():
+        sentences[doc_id] = SentenceTable(
+            np.array(spans, dtype=np.int64).reshape(-1, 2),
+            sentence_vectors[row : row + len(spans)],
+            tuple(sentence_tokens[row : row + len(spans)]),
+        )
+        row += len(spans)
+    by_id = {a.doc_id: a for a in articles}
+    sentences = {d: _with_event_dates(t, by_id[d]) for d, t in sentences.items()}
+    dimension = embedder.dimension
+    return make_segment(articles, passages, np.vstack(vectors), sentences, titles, dimension)
+
+
+def merge(
+    segments: Sequence[Segment], dead: Mapping[str, frozenset[str]], dimension: int
+) -> Segment:
+    """One segment holding the live articles of `segments` (those not in `dead[name]`); the
+    vectors are copied, the BM25 postings rebuilt over the merged passages."""
+    articles: list[Article] = []
+    passages: list[Passage] = []
+    vectors: list[np.ndarray] = []
+    sentences: dict[str, SentenceTable] = {}
+    titles: dict[str, np.ndarray] = {}
+    for segment in segments:
+        gone = dead.get(segment.name, frozenset())
+        articles += [a for d, a in segment.articles.items() if d not in gone]
+        rows = np.flatnonzero(~segment.rows_of(gone))
+        passages += [segment.passages[int(r)] for r in rows]
+        vectors.append(segment.vectors.vectors(rows))
+        sentences |= {d: t for d, t in segment.sentences.items() if d not in gone}
+        titles |= {d: t for d, t in segment.titles.items() if d not in gone}
+    stacked = np.vstack(vectors) if vectors else np.empty((0, dimension), dtype=np.float32)
+    return make_segment(articles, passages, stacked, sentences, titles, dimension)
+
+
+def article_digest(article: Article) -> bytes:
+    """A SHA-256 of an article's id, metadata and text."""
+    record = {**article.__dict__, "published": str(article.published)}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).digest()
+
+
+def _place(passage: Passage) -> tuple[str, int, int]:
+    return passage.doc_id, passage.start, passage.end
+
+
+def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
+    """`table` with the event dates of its sentences, computed afresh."""
+    spans = [(int(s), int(e)) for s, e in table.spans]
+    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
