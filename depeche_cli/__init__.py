@@ -8,7 +8,9 @@ import sys
 from corpus import CorpusError
 from eval.bench.command import add_command as add_bench_command
 from eval.command import add_command as add_eval_command
+from index.embedding import EmbeddingModelError
 from index.manifest import IndexUnusableError
+from index.ray_ingest import ClusterBuildError
 from service.answering import QueryError
 from service.cli import add_commands
 from service.logs import configure_logging
@@ -33,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.run(args, get_settings())
         return result
-    except (CorpusError, QueryError, IndexUnusableError, RemoteError) as error:
+    except (
+        CorpusError,
+        QueryError,
+        IndexUnusableError,
+        RemoteError,
+        EmbeddingModelError,
+        ClusterBuildError,
+    ) as error:
         print(f"depeche: {error}", file=sys.stderr)
         return 2

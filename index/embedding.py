@@ -70,16 +70,25 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model, using its `query`/`passage` prompts when it has them."""
 
     def __init__(
-        self, model_id: str, cache_dir: Path, batch_size: int = 32, threads: int = 1
+        self,
+        model_id: str,
+        cache_dir: Path,
+        batch_size: int = 32,
+        threads: int = 1,
+        device: str = "cpu",
     ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
+        if device == "cuda" and not torch.cuda.is_available():
+            raise EmbeddingModelError(
+                f"device 'cuda' asked, but torch {torch.__version__} sees no CUDA device"
+            )
         torch.set_num_threads(threads)
         self.model_id = model_id
         self.batch_size = batch_size
         try:
-            self._model = SentenceTransformer(resolve_model(model_id, cache_dir), device="cpu")
+            self._model = SentenceTransformer(resolve_model(model_id, cache_dir), device=device)
         except (OSError, ValueError) as error:
             raise EmbeddingModelError(
                 f"cannot load embedding model {model_id!r}: {error}. Use "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import in_length_order
+from index.embedding import EmbeddingModelError, in_length_order
 
 ONNX_FILE = "onnx/model.onnx"
 
@@ -61,17 +61,32 @@ class OnnxEmbedder:
     """A sentence-transformers folder (transformer, mean pooling, normalisation, prompts) run
     by ONNX Runtime; gives token vectors too, for the reader."""
 
-    def __init__(self, model_id: str, folder: Path, batch_size: int = 32, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        folder: Path,
+        batch_size: int = 32,
+        threads: int = 1,
+        device: str = "cpu",
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        providers = ["CPUExecutionProvider"]
+        if device == "cuda":
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                raise EmbeddingModelError(
+                    "device 'cuda' asked, but this ONNX Runtime has no CUDA provider: install "
+                    "onnxruntime-gpu, or use DEPECHE_ENCODER=torch with a CUDA build of torch"
+                )
+            providers.insert(0, "CUDAExecutionProvider")
         self.model_id = model_id
         self.batch_size = batch_size
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
-            str(export_onnx(folder)), options, providers=["CPUExecutionProvider"]
+            str(export_onnx(folder)), options, providers=providers
         )
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))

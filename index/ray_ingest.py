@@ -21,7 +21,7 @@ import numpy as np
 
 from corpus import Article
 from index.chunking import chunk_article, make_splitter
-from index.embedding import Embedder, TokenProjection, stay_offline
+from index.embedding import Embedder, EmbeddingModelError, TokenProjection, stay_offline
 from index.ingest import embed_texts
 from index.sentences import sentence_spans
 
@@ -91,17 +91,25 @@ class Precomputed:
 
 
 class Encoder:
-    """The Ray actor: one model, loaded once; a batch of articles in, one row per text out."""
+    """The Ray actor: one model, loaded once, on `device` if it can run there, else on the
+    CPU; a batch of articles in, one row per text out."""
 
     def __init__(
         self,
-        make_embedder: Callable[[], Embedder],
+        make_embedder: Callable[[str], Embedder],
         reader: TokenProjection | None,
         chunk_size: int,
         chunk_overlap: int,
+        device: str = "cpu",
     ) -> None:
         stay_offline()
-        self.embedder = make_embedder()
+        try:
+            self.embedder = make_embedder(device)
+        except EmbeddingModelError as error:
+            if device == "cpu":
+                raise
+            log.warning("The actor's model runs on the CPU: %s", error)
+            self.embedder = make_embedder("cpu")
         tokens = hasattr(self.embedder, "embed_passages_with_tokens")
         self.reader = reader if tokens else None
         self.splitter = make_splitter(chunk_size, chunk_overlap)
@@ -143,7 +151,7 @@ class ClusterJob:
     reader to project tokens for (None: none), the chunking, and how many actors."""
 
     address: str
-    make_embedder: Callable[[], Embedder]
+    make_embedder: Callable[[str], Embedder]
     model_id: str
     reader: TokenProjection | None
     chunk_size: int
@@ -162,7 +170,9 @@ class ClusterJob:
             ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
             try:
                 ray.data.DataContext.get_current().enable_progress_bars = False
-                self._gather(ray.data.from_items(rows), plain, with_tokens)
+                resources, device = actor_resources(ray.cluster_resources(), self.actors)
+                log.info("%d actors, each with %s", self.actors, resources)
+                self._gather(ray.data.from_items(rows), plain, with_tokens, resources, device)
             finally:
                 ray.shutdown()
         found = {v.size for v in [*plain.values(), *(v for v, _ in with_tokens.values())]}
@@ -177,6 +187,8 @@ class ClusterJob:
         dataset: "ray.data.Dataset",
         plain: dict[str, np.ndarray],
         with_tokens: dict[str, tuple[np.ndarray, np.ndarray]],
+        resources: dict[str, float],
+        device: str,
     ) -> None:
         """Embed on the actor pool; log texts/s across the cluster as results arrive."""
         import ray.data
@@ -189,10 +201,11 @@ class ClusterJob:
                 self.reader,
                 self.chunk_size,
                 self.chunk_overlap,
+                device,
             ),
             batch_size=ARTICLES_PER_BATCH,
             compute=ray.data.ActorPoolStrategy(size=self.actors),
-            num_cpus=1,
+            **resources,
         )
         started = reported = time.monotonic()
         count = 0
@@ -220,3 +233,11 @@ class ClusterJob:
             elapsed,
             count / max(elapsed, 1e-9),
         )
+
+
+def actor_resources(cluster: Mapping[str, float], actors: int) -> tuple[dict[str, float], str]:
+    """What each actor asks of the `cluster` (Ray's `cluster_resources()`), and where its model
+    runs: a GPU each when there is one per actor, else a CPU each."""
+    if cluster.get("GPU", 0) >= actors:
+        return {"num_cpus": 1, "num_gpus": 1}, "cuda"
+    return {"num_cpus": 1}, "cpu"

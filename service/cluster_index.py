@@ -24,14 +24,14 @@ def index_on_ray(
     address: str,
     paths: Sequence[Path] = (),
     replace: bool = False,
-    make_embedder: Callable[[], Embedder] | None = None,
+    make_embedder: Callable[[str], Embedder] | None = None,
 ) -> Change:
     """`index_paths` with the embedding on the Ray cluster at `address`; each actor makes its
-    model with `make_embedder` (by default the configured model)."""
+    model with `make_embedder(device)` (by default the configured model)."""
     articles: list[Article] = read_paths(paths) if paths else builtin_articles()
     reader = load_reader(settings)
     if make_embedder is None:
-        make_embedder = partial(load_embedder, settings)
+        make_embedder = partial(_embedder_on, settings)
     job = ClusterJob(
         address,
         make_embedder,
@@ -47,6 +47,10 @@ def index_on_ray(
     vectors = job.encode(todo, live.manifest.dimension if live else None)
     projection = Projected(reader.id, reader.dimension) if reader else None
     return index_articles(settings, vectors, articles, replace, projection)
+
+
+def _embedder_on(settings: Settings, device: str) -> Embedder:
+    return load_embedder(settings.model_copy(update={"device": device}))
 
 
 def _to_embed(

@@ -37,9 +37,11 @@ def load_embedder(settings: Settings) -> Embedder:
         from index.onnx_embedding import OnnxEmbedder
 
         folder = Path(resolve_model(settings.model, settings.cache_dir))
-        return OnnxEmbedder(settings.model, folder, threads=settings.torch_threads)
+        return OnnxEmbedder(
+            settings.model, folder, threads=settings.torch_threads, device=settings.device
+        )
     return SentenceTransformerEmbedder(
-        settings.model, settings.cache_dir, threads=settings.torch_threads
+        settings.model, settings.cache_dir, threads=settings.torch_threads, device=settings.device
     )
 
 

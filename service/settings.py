@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         description="What runs the default model: ONNX Runtime (exported once next to the "
         "model; same vectors, about twice as fast a query) or torch. Other models use torch.",
     )
+    device: Literal["cpu", "cuda"] = Field(
+        "cpu",
+        description="Where the model runs. `cuda` needs a CUDA build of torch (encoder torch) "
+        "or onnxruntime-gpu (encoder onnx). `depeche index --ray` gives each actor a GPU by "
+        "itself when the cluster has one per actor.",
+    )
     torch_threads: int = Field(
         1,
         ge=1,

@@ -42,7 +42,7 @@ class StallOnWorker:
     def __init__(self, marker: Path, worker_ip: str) -> None:
         self.marker, self.worker_ip = marker, worker_ip
 
-    def __call__(self) -> Embedder:
+    def __call__(self, device: str) -> Embedder:
         import ray
 
         on_worker = ray.util.get_node_ip_address() == self.worker_ip

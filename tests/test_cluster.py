@@ -38,7 +38,7 @@ from index.search import Mode
 from index.sentences import sentence_spans
 from index.snapshot import Snapshot, build_snapshot
 from service.redis_state import RedisWriterLock
-from service.runtime import make_answerer
+from service.runtime import load_reader, make_answerer
 from service.settings import Settings
 from tests.fakes import HashingEmbedder
 from tests.harness import AUTH, TOKEN
@@ -123,17 +123,26 @@ def descendants(root: int) -> set[int]:
 
 def distractors(count: int) -> list[dict[str, str]]:
     """`count` short articles, one passage each, made of the training corpus's sentences
-    (alone, then two neighbours together): other stories than the built-in corpus's."""
-    sentences = [
-        [a.text[s:e] for s, e in sentence_spans(a.text)] for a in read_paths([ARTICLES_DIR])
-    ]
-    texts = [s for article in sentences for s in article]
-    texts += [f"{a} {b}" for article in sentences for a, b in itertools.pairwise(article)]
+    (alone, then two neighbours together), titled as the article they come from: other
+    stories than the built-in corpus's."""
+    briefs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
+    for article in read_paths([ARTICLES_DIR]):
+        sentences = [article.text[s:e] for s, e in sentence_spans(article.text)]
+        briefs += [(article.title, s) for s in sentences]
+        pairs += [(article.title, f"{a} {b}") for a, b in itertools.pairwise(sentences)]
+    texts = briefs + pairs
     assert len(texts) >= count
     return [
-        {"doc_id": f"breve-{n:04d}", "title": f"Brève {n}", "text": text}
-        for n, text in enumerate(texts[:count])
+        {"doc_id": f"breve-{n:04d}", "title": title, "text": text}
+        for n, (title, text) in enumerate(texts[:count])
     ]
+
+
+def write_distractors(path: Path) -> Path:
+    records = distractors(DISTRACTORS)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return path
 
 
 def evaluate(snapshot: Snapshot, embedder: Embedder, articles: list[Article]) -> dict[str, float]:
@@ -175,34 +184,42 @@ def cosines(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
 
 @pytest.mark.integration
 def test_cluster_build_equals_a_local_build(
-    cluster: Cluster,
-    real_embedder: Embedder,
-    real_snapshot: Snapshot,
-    articles: list[Article],
-    tmp_path: Path,
+    cluster: Cluster, real_embedder: Embedder, articles: list[Article], tmp_path: Path
 ) -> None:
-    """`depeche index --ray` of the built-in corpus with the real model: the local build's
-    passages, vectors and evaluation figures. (The 2,000 distractor passages go through the
-    cluster in the raylet test, with the fake embedder: embedding them with the real model,
-    twice, took longer than the whole suite may on this loaded machine.)"""
+    """`depeche index --ray` of the built-in corpus and 2,000 distractor passages with the real
+    model: the local build's passages, vectors and evaluation figures."""
+    notes = write_distractors(tmp_path / "distractors.jsonl")
+    paths = (ROOT / "corpus" / "seeds", notes)
     settings = Settings(data_dir=tmp_path / "cluster")
-    index_on_cluster(cluster, settings)
+    seconds = index_on_cluster(cluster, settings, *paths)
     remote = IndexDirectory(settings.index_dir).load(settings.model)  # checksums verified
-    assert remote.passages == real_snapshot.passages
-    assert remote.manifest.corpus_fingerprint == real_snapshot.manifest.corpus_fingerprint
-    assert remote.manifest.reader == real_snapshot.manifest.reader
-    assert np.array_equal(remote.rows.ids, real_snapshot.rows.ids)  # the same passage by row
-    rows = range(len(real_snapshot.rows))
-    ours = np.vstack([real_snapshot.vectors.vector(r) for r in rows])
+    started = time.monotonic()
+    local = build_snapshot(
+        real_embedder,
+        settings.chunk_size,
+        settings.chunk_overlap,
+        keep={},
+        add=read_paths(paths),
+        reader=load_reader(settings),
+    )
+    print(
+        f" {len(local.passages)} passages: cluster {seconds:.1f} s, local "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    assert len(remote.passages) >= DISTRACTORS + len(articles)
+    assert remote.passages == local.passages
+    assert remote.manifest.corpus_fingerprint == local.manifest.corpus_fingerprint
+    assert remote.manifest.reader == local.manifest.reader
+    assert np.array_equal(remote.rows.ids, local.rows.ids)  # the same passage by row
+    rows = range(len(local.rows))
+    ours = np.vstack([local.vectors.vector(r) for r in rows])
     assert cosines(ours, np.vstack([remote.vectors.vector(r) for r in rows])).min() >= 0.999
-    for doc_id, table in real_snapshot.sentences.items():
+    for doc_id, table in local.sentences.items():
         theirs = remote.sentences[doc_id]
         assert np.array_equal(theirs.spans, table.spans)
         assert cosines(table.vectors, theirs.vectors).min() >= 0.999
         assert [t.shape for t in theirs.tokens] == [t.shape for t in table.tokens]
-    assert evaluate(remote, real_embedder, articles) == evaluate(
-        real_snapshot, real_embedder, articles
-    )
+    assert evaluate(remote, real_embedder, articles) == evaluate(local, real_embedder, articles)
 
 
 def free_port() -> int:
@@ -358,9 +375,7 @@ def test_job_survives_the_loss_of_the_worker_node(cluster: Cluster, tmp_path: Pa
     """The built-in corpus and 2,000 distractor passages, with the fake embedder; the worker
     node's raylet is killed while a batch is in flight there. Last of the module: it leaves
     the cluster without its worker node."""
-    notes = tmp_path / "distractors.jsonl"
-    records = distractors(DISTRACTORS)
-    notes.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    notes = write_distractors(tmp_path / "distractors.jsonl")
     marker = tmp_path / "worker-started"
     data_dir = tmp_path / "data"
     driver = subprocess.Popen(
@@ -393,10 +408,8 @@ def test_job_survives_the_loss_of_the_worker_node(cluster: Cluster, tmp_path: Pa
     assert driver.returncode == 0, err[-3000:]
     settings = Settings(model="fake-hashing", data_dir=data_dir)
     published = IndexDirectory(settings.index_dir).load(settings.model)  # checksums verified
-    articles = builtin_articles() + [Article(r["doc_id"], r["title"], r["text"]) for r in records]
-    local = build_snapshot(
-        HashingEmbedder(), 300, 50, keep={}, add=read_paths([ROOT / "corpus" / "seeds", notes])
-    )
+    articles = read_paths([ROOT / "corpus" / "seeds", notes])
+    local = build_snapshot(HashingEmbedder(), 300, 50, keep={}, add=articles)
     ids = [p.passage_id for p in published.passages.values()]
     assert len(ids) == len(set(ids)) == len(local.passages)
     assert len(ids) >= DISTRACTORS + len(builtin_articles())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from index.e5_model import E5_MODEL_NAME
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder, EmbeddingModelError, SentenceTransformerEmbedder
 from index.onnx_embedding import ONNX_FILE, OnnxEmbedder
 from service.runtime import load_embedder
 from service.settings import Settings
@@ -46,3 +46,18 @@ def test_onnx_vectors_and_token_vectors_are_torchs(
         float(real_embedder.embed_query(question) @ torch_embedder.embed_query(question)) > 0.9999
     )
     assert np.allclose(real_embedder.embed_passages(TEXTS), vectors, atol=1e-6)
+
+
+def cuda_present() -> bool:
+    import onnxruntime
+    import torch
+
+    onnx_cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    return onnx_cuda or torch.cuda.is_available()
+
+
+@pytest.mark.skipif(cuda_present(), reason="this machine has CUDA: the refusal cannot be seen")
+@pytest.mark.parametrize("encoder", ["onnx", "torch"])
+def test_a_cuda_device_without_cuda_is_refused_with_what_to_install(encoder: str) -> None:
+    with pytest.raises(EmbeddingModelError, match="'cuda' asked, but"):
+        load_embedder(Settings(encoder=encoder, device="cuda"))
