@@ -4,7 +4,8 @@ Layout::
 
     <root>/CURRENT               name of the live generation (replaced atomically)
     <root>/generations/<name>/   manifest.json, and the files of its segments: the last
-                                 segment's store.sqlite, vectors.faiss, lexical/ at the top,
+                                 segment's store.sqlite, sentences.npy, vectors.faiss,
+                                 lexical/ at the top,
                                  the others' under segments/<segment name>/
     <root>/.lock                 held by the one writer at a time
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 3  # 2: sentences carry their event dates and reader tokens; 3: segments
+FORMAT_VERSION = 4  # 2: sentences carry their event dates and reader tokens; 3: segments;
+# 4: sentence vectors in a float16 matrix beside the store, memory-mapped
 MANIFEST_FILE = "manifest.json"
 
 

@@ -159,4 +159,4 @@ class Searcher:
         inside = table.within(passage.start, passage.end)
         if not len(inside):
             inside = np.array([table.nearest(passage.start, passage.end)])
-        return table.vectors[inside]
+        return np.asarray(table.vectors[inside], dtype=np.float32)

@@ -29,9 +29,9 @@ from index.vectors import VectorIndex
 
 @dataclass(frozen=True)
 class SentenceTable:
-    """The sentences of one article: spans into its text, their vectors, their reader token
-    vectors (empty arrays when the index has no reader) and the dates of the events they
-    tell (one row each)."""
+    """The sentences of one article: spans into its text, their vectors (float16, memory-mapped
+    once loaded), their reader token vectors (empty arrays when the index has no reader) and
+    the dates of the events they tell (one row each)."""
 
     spans: np.ndarray
     vectors: np.ndarray
@@ -159,7 +159,7 @@ def build_segment(
     for doc_id, spans in new_spans.items():
         sentences[doc_id] = SentenceTable(
             np.array(spans, dtype=np.int64).reshape(-1, 2),
-            sentence_vectors[row : row + len(spans)],
+            sentence_vectors[row : row + len(spans)].astype(np.float16),  # as stored
             tuple(sentence_tokens[row : row + len(spans)]),
         )
         row += len(spans)

@@ -32,6 +32,7 @@ from index.vectors import VectorIndex
 
 STORE_FILE = "store.sqlite"
 VECTORS_FILE = "vectors.faiss"
+SENTENCE_VECTORS_FILE = "sentences.npy"  # float16, one row per sentence, by doc_id then start
 LEXICAL_DIR = "lexical"
 SEGMENTS_DIR = "segments"
 
@@ -137,7 +138,7 @@ class Snapshot:
                     start,
                     end,
                     text[start:end],
-                    table.vectors[row],
+                    table.vectors[row].astype(np.float32),
                     table.dated(row),
                 )
                 found.append((position, sentence))
@@ -423,24 +424,29 @@ def _write_segment(segment: Segment, target: Path) -> dict[str, str]:
         segment.articles.values(),
         segment.passages,
         (
-            (doc_id, int(s), int(e), table.vectors[row], table.dated(row), table.tokens[row])
+            (doc_id, int(s), int(e), table.dated(row), table.tokens[row])
             for doc_id, table in segment.sentences.items()
             for row, (s, e) in enumerate(table.spans)
         ),
         segment.titles.items(),
     )
+    tables = [segment.sentences[doc_id] for doc_id in sorted(segment.sentences)]
+    matrix = [t.vectors for t in tables] or [np.empty((0, segment.vectors.dimension))]
+    with (target / SENTENCE_VECTORS_FILE).open("wb") as sink:
+        np.save(sink, np.vstack(matrix).astype(np.float16), allow_pickle=False)
     segment.vectors.save(target / VECTORS_FILE)
     segment.lexical.save(target / LEXICAL_DIR)
     lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())
-    files = [target / STORE_FILE, target / VECTORS_FILE, *lexical]
+    files = [target / STORE_FILE, target / SENTENCE_VECTORS_FILE, target / VECTORS_FILE, *lexical]
     return {str(p.relative_to(target)): file_sha256(p) for p in files}
 
 
 def _read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segment:
     """Read one segment's files; verify its counts and that its rows line up."""
     articles, passages, sentence_rows, titles = read_store(
-        folder / STORE_FILE, manifest.dimension, manifest.reader_dimension
+        folder / STORE_FILE, manifest.reader_dimension
     )
+    sentence_vectors = _sentence_matrix(folder / SENTENCE_VECTORS_FILE)
     vectors = VectorIndex.load(folder / VECTORS_FILE)
     lexical = LexicalIndex.load(folder / LEXICAL_DIR)
     counts = {
@@ -449,12 +455,17 @@ def _read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segm
         "vectors": (len(vectors), entry.passages),
         "lexical entries": (len(lexical.ids), entry.passages),
         "sentences": (len(sentence_rows), entry.sentences),
+        "sentence vectors": (len(sentence_vectors), entry.sentences),
     }
     for name, (found, expected) in counts.items():
         if found != expected:
             raise IndexCorruptError(f"{folder}: {found} {name}, the manifest says {expected}")
-    if vectors.dimension != manifest.dimension:
-        raise IndexCorruptError(f"{folder}: vectors have dimension {vectors.dimension}")
+    for name, found in (
+        ("vectors", vectors.dimension),
+        ("sentence vectors", sentence_vectors.shape[1]),
+    ):
+        if found != manifest.dimension:
+            raise IndexCorruptError(f"{folder}: {name} have dimension {found}")
     if not np.array_equal(lexical.ids, [p.vector_id for p in passages]):
         raise IndexCorruptError(f"{folder}: the lexical index and the store disagree")
     return Segment(
@@ -463,21 +474,34 @@ def _read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segm
         tuple(passages),
         vectors,
         lexical,
-        _sentence_tables(sentence_rows, manifest.dimension),
+        _sentence_tables(sentence_rows, sentence_vectors),
         titles,
     )
 
 
-def _sentence_tables(rows: list[SentenceRow], dimension: int) -> dict[str, SentenceTable]:
+def _sentence_matrix(path: Path) -> np.ndarray:
+    """The segment's sentence vectors, memory-mapped (read from disk as they are used)."""
+    try:
+        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(f"{path}: {error}") from error
+    if matrix.dtype != np.float16 or matrix.ndim != 2:
+        raise IndexCorruptError(f"{path}: {matrix.dtype} {matrix.shape}, not a float16 matrix")
+    return matrix
+
+
+def _sentence_tables(rows: list[SentenceRow], vectors: np.ndarray) -> dict[str, SentenceTable]:
+    """One table per article; rows come ordered by doc_id then start, as `vectors`."""
     grouped: dict[str, list[SentenceRow]] = {}
     for row in rows:
         grouped.setdefault(row[0], []).append(row)
-    return {
-        doc_id: SentenceTable(
+    tables, first = {}, 0
+    for doc_id, items in grouped.items():
+        tables[doc_id] = SentenceTable(
             np.array([(r[1], r[2]) for r in items], dtype=np.int64).reshape(-1, 2),
-            np.vstack([r[3] for r in items]).astype(np.float32).reshape(-1, dimension),
-            tuple(r[5] for r in items),
+            vectors[first : first + len(items)],
             tuple(r[4] for r in items),
+            tuple(r[3] for r in items),
         )
-        for doc_id, items in grouped.items()
-    }
+        first += len(items)
+    return tables

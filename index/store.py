@@ -1,4 +1,5 @@
-"""The metadata store: articles, passages, sentence vectors and reader tokens in SQLite."""
+"""The metadata store: articles, passages, sentences (spans, event dates, reader tokens) and
+titles in SQLite. The sentence vectors are a matrix beside it (index/snapshot.py)."""
 
 import sqlite3
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ import numpy as np
 
 from corpus import Article
 from index.chunking import Passage
+from index.ingest import NO_TOKENS
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -23,17 +25,17 @@ CREATE TABLE passages (
 );
 CREATE TABLE sentences (
     doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL, vector BLOB NOT NULL, event_dates TEXT NOT NULL,
-    tokens BLOB NOT NULL, PRIMARY KEY (doc_id, start)
+    "end" INTEGER NOT NULL, event_dates TEXT NOT NULL, tokens BLOB NOT NULL,
+    PRIMARY KEY (doc_id, start)
 );
 CREATE TABLE titles (
     doc_id TEXT PRIMARY KEY REFERENCES articles(doc_id), tokens BLOB NOT NULL
 );
 """
 
-SentenceRow = tuple[str, int, int, np.ndarray, tuple[date, ...], np.ndarray]
-"""doc_id, start, end, vector, the event dates (see index.event_dates) and the reader's
-token vectors (empty without a reader)."""
+SentenceRow = tuple[str, int, int, tuple[date, ...], np.ndarray]
+"""doc_id, start, end, the event dates (see index.event_dates) and the reader's token vectors
+(empty without a reader)."""
 
 
 def write_store(
@@ -67,17 +69,10 @@ def write_store(
             ((p.vector_id, p.passage_id, p.doc_id, p.start, p.end, p.text) for p in passages),
         )
         db.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
             (
-                (
-                    doc,
-                    start,
-                    end,
-                    vector.astype(np.float32).tobytes(),
-                    _dates_text(days),
-                    _tokens_blob(tokens),
-                )
-                for doc, start, end, vector, days, tokens in sentences
+                (doc, start, end, _dates_text(days), _tokens_blob(tokens))
+                for doc, start, end, days, tokens in sentences
             ),
         )
         db.executemany(
@@ -87,7 +82,7 @@ def write_store(
 
 
 def read_store(
-    path: Path, dimension: int, token_dimension: int
+    path: Path, token_dimension: int
 ) -> tuple[list[Article], list[Passage], list[SentenceRow], dict[str, np.ndarray]]:
     """Everything in the database at `path` (opened read-only)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
@@ -113,15 +108,8 @@ def read_store(
             )
         ]
         sentences = [
-            (
-                doc_id,
-                start,
-                end,
-                _vector(blob, dimension),
-                _dates(days),
-                _tokens(tokens, token_dimension),
-            )
-            for doc_id, start, end, blob, days, tokens in db.execute(
+            (doc_id, start, end, _dates(days), _tokens(tokens, token_dimension))
+            for doc_id, start, end, days, tokens in db.execute(
                 "SELECT * FROM sentences ORDER BY doc_id, start"
             )
         ]
@@ -132,24 +120,17 @@ def read_store(
     return articles, passages, sentences, titles
 
 
-def _vector(blob: bytes, dimension: int) -> np.ndarray:
-    vector = np.frombuffer(blob, dtype=np.float32)
-    if vector.shape != (dimension,):
-        raise ValueError(f"a sentence vector has {vector.size} values, expected {dimension}")
-    return vector
-
-
 def _tokens_blob(tokens: np.ndarray) -> bytes:
     return tokens.astype(np.float16).tobytes()
 
 
 def _tokens(blob: bytes, dimension: int) -> np.ndarray:
     """Reader token vectors (float16, `dimension` columns; none without a reader)."""
-    tokens = np.frombuffer(blob, dtype=np.float16)
     if dimension == 0:
-        if tokens.size:
+        if blob:
             raise ValueError("reader tokens stored in an index built without a reader")
-        return tokens.reshape(0, 0)
+        return NO_TOKENS  # one shared empty array for every sentence
+    tokens = np.frombuffer(blob, dtype=np.float16)
     if tokens.size % dimension:
         raise ValueError(f"reader tokens of {tokens.size} values do not fit {dimension} columns")
     return tokens.reshape(-1, dimension)
@@ -161,4 +142,6 @@ def _dates_text(days: tuple[date, ...]) -> str:
 
 
 def _dates(text: str) -> tuple[date, ...]:
+    if not text:
+        return ()
     return tuple(date.fromisoformat(day) for day in text.split())

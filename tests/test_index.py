@@ -32,6 +32,19 @@ def test_publish_and_load_round_trip(tmp_path: Path, fake_snapshot: Snapshot) ->
         assert np.allclose(loaded.sentences[doc_id].vectors, table.vectors)
 
 
+def test_sentence_vectors_are_read_from_disk_as_they_are_used(
+    tmp_path: Path, fake_snapshot: Snapshot
+) -> None:
+    """Another process's load (not the publishing directory's own segments): every article's
+    sentence vectors are a slice of its segment's float16 matrix, mapped, not copied."""
+    IndexDirectory(tmp_path).publish(fake_snapshot)
+    loaded = IndexDirectory(tmp_path).load("fake-hashing")
+    for doc_id, table in fake_snapshot.sentences.items():
+        mapped = loaded.sentences[doc_id].vectors
+        assert isinstance(mapped, np.memmap) and mapped.dtype == np.float16
+        assert np.array_equal(mapped, table.vectors)
+
+
 def test_rebuild_gives_the_same_ids(
     articles: list[Article], fake_embedder: HashingEmbedder
 ) -> None:
@@ -48,10 +61,12 @@ def test_a_different_model_is_refused(tmp_path: Path, fake_snapshot: Snapshot) -
         directory.load("multilingual-e5-small")
 
 
-def test_a_tampered_file_is_refused(tmp_path: Path, fake_snapshot: Snapshot) -> None:
+@pytest.mark.parametrize("name", ["vectors.faiss", "sentences.npy"])
+def test_a_tampered_file_is_refused(tmp_path: Path, fake_snapshot: Snapshot, name: str) -> None:
     directory = IndexDirectory(tmp_path)
-    folder = directory.publish(fake_snapshot)
-    with (folder / "vectors.faiss").open("r+b") as handle:
+    directory.publish(fake_snapshot)
+    (found,) = tmp_path.rglob(name)
+    with found.open("r+b") as handle:
         handle.seek(100)
         handle.write(b"\x00\x01\x02")
     with pytest.raises(IndexCorruptError, match="checksum"):
