@@ -23,7 +23,7 @@ from service.errors import documented, error_response
 from service.library import Library
 from service.limits import AdmissionMiddleware, Limits
 from service.observability import Metrics, RequestObserver
-from service.runtime import Service
+from service.runtime import Service, settle_heap
 from service.schemas import (
     VISIBLE,
     DocumentOut,
@@ -189,7 +189,8 @@ async def _follow_publications(served: ServedIndex, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(served.refresh)
+            if await run_in_threadpool(served.refresh):
+                await run_in_threadpool(settle_heap)
         except Exception:
             log.exception("could not load the newly published index; still serving the old one")
 

@@ -1,6 +1,7 @@
 """Putting the parts together: the configured embedder, index directory, served index and
 writer."""
 
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,7 +198,18 @@ def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
         reader=load_reader(settings),
         cache=embedding_cache(settings, embedder),
     )
+    settle_heap()
     return Service(served, library)
+
+
+def settle_heap() -> None:
+    """Collect what is garbage, then exempt every object alive now (the model, the served
+    index) from the garbage collector's scans: an index holds hundreds of thousands of objects
+    that live as long as it, and scanning them again and again slowed every request (about
+    1 ms a question at 10^5 passages). Call it when the served index is loaded or replaced."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def open_answerer(settings: Settings, build_if_missing: bool = False) -> QuestionAnswerer:
