@@ -4,7 +4,7 @@ import asyncio
 import hmac
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
@@ -200,8 +200,9 @@ def _served(app: FastAPI) -> ServedIndex:
     return served
 
 
-def get_answerer(request: Request) -> QuestionAnswerer:
-    """The answerer of the state served when the request arrived, for the whole request."""
+async def get_answerer(request: Request) -> QuestionAnswerer:
+    """The answerer of the state served when the request arrived, for the whole request
+    (async: it does not block, and a sync dependency costs a trip to the thread pool)."""
     return _served(request.app).answerer
 
 
@@ -215,8 +216,8 @@ def _library(app: FastAPI) -> Library:
     return library
 
 
-def _api_key_guard(settings: Settings) -> Callable[..., None]:
-    def guard(x_api_key: Annotated[str | None, Header()] = None) -> None:
+def _api_key_guard(settings: Settings) -> Callable[..., Awaitable[None]]:
+    async def guard(x_api_key: Annotated[str | None, Header()] = None) -> None:
         if settings.api_key is None:
             return
         expected = settings.api_key.get_secret_value().encode()
