@@ -31,7 +31,8 @@ from pathlib import Path
 from index.checked import CheckedFiles
 from index.manifest import IndexCorruptError, IndexUnusableError, Manifest
 from index.segment import Segment
-from index.snapshot import Snapshot, Stored, stored_segments
+from index.segment_files import Stored, stored_segments
+from index.snapshot import Snapshot
 
 CURRENT_FILE = "CURRENT"
 GENERATIONS_DIR = "generations"

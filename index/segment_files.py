@@ -1,0 +1,159 @@
+"""A segment on disk: the files it is written to (a SQLite store, its sentence vectors as one
+float16 matrix, its FAISS passage index and its BM25 postings), where they lie in a generation
+folder, hard-linking them into a new generation, and reading them back with their counts
+verified."""
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from index.lexical import LexicalIndex
+from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_sha256
+from index.segment import Segment, SentenceTable
+from index.store import SentenceRow, read_store, write_store
+from index.vectors import VectorIndex
+
+STORE_FILE = "store.sqlite"
+VECTORS_FILE = "vectors.faiss"
+SENTENCE_VECTORS_FILE = "sentences.npy"  # float16, one row per sentence, by doc_id then start
+LEXICAL_DIR = "lexical"
+SEGMENTS_DIR = "segments"
+
+
+class Stored(NamedTuple):
+    """Where a segment's files are on disk, checked, and their SHA-256 by path in `folder`."""
+
+    folder: Path
+    checksums: dict[str, str]
+
+
+def segment_prefixes(manifest: Manifest) -> list[str]:
+    """Where each segment a manifest lists lies in a generation folder: the last one at its
+    top, the others under segments/<name>/."""
+    last = len(manifest.segments) - 1
+    return [
+        "" if i == last else f"{SEGMENTS_DIR}/{entry.name}/"
+        for i, entry in enumerate(manifest.segments)
+    ]
+
+
+def stored_segments(folder: Path, manifest: Manifest) -> dict[str, Stored]:
+    """Where each segment of the generation in `folder` has its files, with their checksums."""
+    found = {}
+    for entry, prefix in zip(manifest.segments, segment_prefixes(manifest), strict=True):
+        own = (
+            (name, digest)
+            for name, digest in manifest.checksums.items()
+            if (name.startswith(prefix) if prefix else not name.startswith(f"{SEGMENTS_DIR}/"))
+        )
+        found[entry.name] = Stored(folder / prefix, {n.removeprefix(prefix): d for n, d in own})
+    return found
+
+
+def link_segment(source: Stored, target: Path) -> dict[str, str] | None:
+    """Hard-link the files of a stored segment into `target`; their checksums, or None (and
+    nothing left in `target`) when that is not possible."""
+    made: list[Path] = []
+    try:
+        for name in source.checksums:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            os.link(source.folder / name, target / name)
+            made.append(target / name)
+    except OSError:
+        for path in made:
+            path.unlink()
+        return None
+    return dict(source.checksums)
+
+
+def write_segment(segment: Segment, target: Path) -> dict[str, str]:
+    """Write a segment's store, vectors and lexical index into `target`; their checksums."""
+    target.mkdir(parents=True, exist_ok=True)
+    write_store(
+        target / STORE_FILE,
+        segment.articles.values(),
+        segment.passages,
+        (
+            (doc_id, int(s), int(e), table.dated(row), table.tokens[row])
+            for doc_id, table in segment.sentences.items()
+            for row, (s, e) in enumerate(table.spans)
+        ),
+        segment.titles.items(),
+    )
+    tables = [segment.sentences[doc_id] for doc_id in sorted(segment.sentences)]
+    matrix = [t.vectors for t in tables] or [np.empty((0, segment.vectors.dimension))]
+    with (target / SENTENCE_VECTORS_FILE).open("wb") as sink:
+        np.save(sink, np.vstack(matrix).astype(np.float16), allow_pickle=False)
+    segment.vectors.save(target / VECTORS_FILE)
+    segment.lexical.save(target / LEXICAL_DIR)
+    lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())
+    files = [target / STORE_FILE, target / SENTENCE_VECTORS_FILE, target / VECTORS_FILE, *lexical]
+    return {str(p.relative_to(target)): file_sha256(p) for p in files}
+
+
+def read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segment:
+    """Read one segment's files; verify its counts and that its rows line up."""
+    articles, passages, sentence_rows, titles = read_store(
+        folder / STORE_FILE, manifest.reader_dimension
+    )
+    sentence_vectors = _sentence_matrix(folder / SENTENCE_VECTORS_FILE)
+    vectors = VectorIndex.load(folder / VECTORS_FILE)
+    lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+    counts = {
+        "articles": (len(articles), entry.articles),
+        "passages": (len(passages), entry.passages),
+        "vectors": (len(vectors), entry.passages),
+        "lexical entries": (len(lexical.ids), entry.passages),
+        "sentences": (len(sentence_rows), entry.sentences),
+        "sentence vectors": (len(sentence_vectors), entry.sentences),
+    }
+    for name, (found, expected) in counts.items():
+        if found != expected:
+            raise IndexCorruptError(f"{folder}: {found} {name}, the manifest says {expected}")
+    for name, found in (
+        ("vectors", vectors.dimension),
+        ("sentence vectors", sentence_vectors.shape[1]),
+    ):
+        if found != manifest.dimension:
+            raise IndexCorruptError(f"{folder}: {name} have dimension {found}")
+    if not np.array_equal(lexical.ids, [p.vector_id for p in passages]):
+        raise IndexCorruptError(f"{folder}: the lexical index and the store disagree")
+    return Segment(
+        entry.name,
+        {a.doc_id: a for a in articles},
+        tuple(passages),
+        vectors,
+        lexical,
+        _sentence_tables(sentence_rows, sentence_vectors),
+        titles,
+    )
+
+
+def _sentence_matrix(path: Path) -> np.ndarray:
+    """The segment's sentence vectors, memory-mapped (read from disk as they are used)."""
+    try:
+        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(f"{path}: {error}") from error
+    if matrix.dtype != np.float16 or matrix.ndim != 2:
+        raise IndexCorruptError(f"{path}: {matrix.dtype} {matrix.shape}, not a float16 matrix")
+    return matrix
+
+
+def _sentence_tables(rows: list[SentenceRow], vectors: np.ndarray) -> dict[str, SentenceTable]:
+    """One table per article; rows come ordered by doc_id then start, as `vectors`."""
+    grouped: dict[str, list[SentenceRow]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    tables, first = {}, 0
+    for doc_id, items in grouped.items():
+        tables[doc_id] = SentenceTable(
+            np.array([(r[1], r[2]) for r in items], dtype=np.int64).reshape(-1, 2),
+            vectors[first : first + len(items)],
+            tuple(r[4] for r in items),
+            tuple(r[3] for r in items),
+        )
+        first += len(items)
+    return tables
