@@ -51,7 +51,10 @@ def half_written(error: Exception) -> Callable[..., None]:
 
 FAILED_WRITES = {
     # SQLite reports a full disk as its own error, FAISS as a RuntimeError, numpy as OSError.
-    "store": ("index.segment_files.write_store", sqlite3.OperationalError("database or disk is full")),
+    "store": (
+        "index.segment_files.write_store",
+        sqlite3.OperationalError("database or disk is full"),
+    ),
     "vectors": (
         "index.vectors.VectorIndex.save",
         RuntimeError("write error in vectors.faiss: 0 != 256000 (No space left on device)"),
@@ -123,7 +126,9 @@ def test_the_library_raises_an_os_error_and_keeps_the_old_snapshot(
     assert library is not None
     old = served.snapshot
     with (
-        mock.patch("index.segment_files.write_store", side_effect=sqlite3.OperationalError("disk full")),
+        mock.patch(
+            "index.segment_files.write_store", side_effect=sqlite3.OperationalError("disk full")
+        ),
         pytest.raises(OSError, match="disk full"),
     ):
         library.put([Article("a", "A", "Un texte tout neuf.")])
