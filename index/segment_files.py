@@ -69,7 +69,8 @@ def link_segment(source: Stored, target: Path) -> dict[str, str] | None:
 
 
 def write_segment(segment: Segment, target: Path) -> dict[str, str]:
-    """Write a segment's store, vectors and lexical index into `target`; their checksums."""
+    """Write a segment's store, sentence vectors, passage vectors and lexical index into
+    `target`; their checksums."""
     target.mkdir(parents=True, exist_ok=True)
     write_store(
         target / STORE_FILE,
@@ -85,7 +86,7 @@ def write_segment(segment: Segment, target: Path) -> dict[str, str]:
     tables = [segment.sentences[doc_id] for doc_id in sorted(segment.sentences)]
     matrix = [t.vectors for t in tables] or [np.empty((0, segment.vectors.dimension))]
     with (target / SENTENCE_VECTORS_FILE).open("wb") as sink:
-        np.save(sink, np.vstack(matrix).astype(np.float16), allow_pickle=False)
+        np.save(sink, np.vstack(matrix, dtype=np.float16), allow_pickle=False)
     segment.vectors.save(target / VECTORS_FILE)
     segment.lexical.save(target / LEXICAL_DIR)
     lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())

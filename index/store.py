@@ -1,5 +1,5 @@
 """The metadata store: articles, passages, sentences (spans, event dates, reader tokens) and
-titles in SQLite. The sentence vectors are a matrix beside it (index/snapshot.py)."""
+titles in SQLite. The sentence vectors are a matrix beside it (index/segment_files.py)."""
 
 import sqlite3
 from collections.abc import Iterable

@@ -10,12 +10,15 @@ import pytest
 
 from index.directory import IndexDirectory
 from index.snapshot import Snapshot
+from tests.test_onnx_embedding import cuda_present
 
 pytestmark = pytest.mark.integration
 
 
-def depeche(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)}
+def depeche(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"DEPECHE_DATA_DIR": str(data_dir)} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "depeche_cli", *args],
         env=env,
@@ -71,3 +74,11 @@ def test_index_reads_user_files_and_reports_errors(tmp_path: Path) -> None:
     assert IndexDirectory(tmp_path / "data" / "index").load(
         "multilingual-e5-small"
     ).articles.keys() == {"note-1"}
+
+
+@pytest.mark.skipif(cuda_present(), reason="this machine has CUDA: the refusal cannot be seen")
+def test_a_device_the_model_cannot_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    refused = depeche(tmp_path / "data", "index", env={"DEPECHE_DEVICE": "cuda"})
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith("depeche: device 'cuda' asked, but"), refused.stderr
+    assert "Traceback" not in refused.stderr
