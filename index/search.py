@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -87,6 +88,9 @@ class RowBm25:
         return self.lexical.score(self.terms, row)
 
 
+SENTENCE_CACHE_ROWS = 8192  # rows whose sentence vectors stay in memory (about 8 KB each)
+
+
 class Searcher:
     """Finds candidate passages in one snapshot (their ranking is service.ranking's); safe to
     share between threads. Nothing per query runs over every passage or sentence."""
@@ -95,7 +99,9 @@ class Searcher:
         self.snapshot = snapshot
         self.embedder = embedder
         self._ids = snapshot.rows.ids
-        self._sentence_vectors: dict[int, np.ndarray] = {}  # by row, filled as rows come up
+        # the rows asked for most recently, as float32: a long-running server's memory stays
+        # bounded whatever the rows its questions come across
+        self.sentence_vectors = lru_cache(maxsize=SENTENCE_CACHE_ROWS)(self._sentences_of)
 
     def candidates(
         self,
@@ -145,15 +151,10 @@ class Searcher:
         """Each row's best sentence cosine (sentence vectors are sharper than passage vectors
         for factoid questions): the sentences lying mostly inside the passage, else the one
         overlapping it most."""
-        best = {}
-        for row in rows:
-            vectors = self._sentence_vectors.get(row)
-            if vectors is None:
-                vectors = self._sentence_vectors[row] = self._sentences_of(row)
-            best[row] = float((vectors @ vector).max())
-        return best
+        return {row: float((self.sentence_vectors(row) @ vector).max()) for row in rows}
 
     def _sentences_of(self, row: int) -> np.ndarray:
+        """The vectors of the sentences `row`'s passage is made of."""
         passage = self.snapshot.passages[int(self._ids[row])]
         table = self.snapshot.sentences[passage.doc_id]
         inside = table.within(passage.start, passage.end)

@@ -4,6 +4,7 @@ filters as arrays, best sentences of the candidate passages only."""
 from datetime import date
 
 import numpy as np
+import pytest
 
 from index.search import Filters, Mode, Searcher
 from index.snapshot import Snapshot
@@ -63,3 +64,18 @@ def test_sentence_signal_is_each_candidates_best_sentence(
         sentences = fake_snapshot.sentences_in([passage])
         assert np.isclose(score, max(float(s.vector @ found.vector) for _, s in sentences))
         assert np.isclose(found.bm25[row], found.lexical.get(row, found.bm25[row]))
+
+
+def test_sentence_vectors_kept_in_memory_are_bounded(
+    fake_snapshot: Snapshot, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-running server meets every row in time: only the latest few stay in memory,
+    and a row read again after eviction scores the same."""
+    monkeypatch.setattr("index.search.SENTENCE_CACHE_ROWS", 3)
+    searcher = Searcher(fake_snapshot, fake_embedder)
+    vector = fake_embedder.embed_query(QUERY)
+    first = {row: float((searcher.sentence_vectors(row) @ vector).max()) for row in range(6)}
+    info = searcher.sentence_vectors.cache_info()
+    assert info.currsize == 3 and info.misses == 6
+    again = {row: float((searcher.sentence_vectors(row) @ vector).max()) for row in range(6)}
+    assert again == first
