@@ -5,14 +5,13 @@ other. Computed once per snapshot from an index of sentence hashes (linear in th
 folded sentences of each segment only once.
 """
 
-import re
 from collections import Counter
 from threading import Lock
 from weakref import WeakKeyDictionary
 
 from index.segment import Segment
 from index.snapshot import Snapshot
-from service.text_folding import fold
+from service.text_folding import CharTable, fold_char
 
 SHARED = 0.8  # share of the shorter article's sentences found in the other
 MIN_SENTENCES = 3
@@ -74,5 +73,15 @@ def _keys_of(segment: Segment) -> dict[str, set[str]]:
     return found
 
 
+def _word_char(char: str) -> str:
+    """A character folded, or a space if it cannot be part of a word (as `\\W` in `re`)."""
+    folded = fold_char(char)
+    return folded if folded.isalnum() or folded == "_" else " "
+
+
+_WORDS = CharTable(_word_char)
+
+
 def _key(sentence: str) -> str:
-    return re.sub(r"\W+", " ", fold(sentence)).strip()
+    """The sentence's folded words, one space apart: what copies of it have in common."""
+    return " ".join(sentence.translate(_WORDS).split())
