@@ -14,7 +14,7 @@ from index.answer_types import asked
 from index.embedding import Embedder, TokenEmbedder
 from index.search import Filters, Mode, Searcher
 from index.snapshot import Snapshot
-from service.antecedent import antecedent_start
+from service.answer_span import answer_span
 from service.candidates import Question
 from service.news import Evidence, news_fields
 from service.ranking import Hit, Pick, RankingTuning, pick_by_formula, pick_by_reader, rank_passages
@@ -147,7 +147,7 @@ class QuestionAnswerer:
             )
             answer = _with_news(searcher, question, vector, mode, filters, self.tuning, answer)
             if answer is not None:
-                answer = _with_antecedent(searcher.snapshot, answer)
+                answer = _with_context(searcher.snapshot, answer)
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
@@ -235,14 +235,14 @@ def _with_news(
     )
 
 
-def _with_antecedent(snapshot: Snapshot, answer: AnswerSentence) -> AnswerSentence:
-    """`answer`, citing the sentence before it too when it opens with an anaphor."""
+def _with_context(snapshot: Snapshot, answer: AnswerSentence) -> AnswerSentence:
+    """`answer`, citing what it needs to be understood alone too (service.answer_span)."""
     c = answer.citation
-    start = antecedent_start(snapshot, c.doc_id, c.start, c.end)
-    if start == c.start:
+    start, end = answer_span(snapshot, c.doc_id, c.start, c.end)
+    if (start, end) == (c.start, c.end):
         return answer
-    text = snapshot.articles[c.doc_id].text[start : c.end]
-    return replace(answer, text=text, citation=replace(c, start=start))
+    text = snapshot.articles[c.doc_id].text[start:end]
+    return replace(answer, text=text, citation=replace(c, start=start, end=end))
 
 
 def _citation(snapshot: Snapshot, e: Evidence) -> Citation:
