@@ -1,4 +1,5 @@
-"""Answer types: does a question ask for a date or a number, and does a sentence hold one?
+"""Answer types: does a question ask for a date, a time of day or a number, and does a sentence
+hold one?
 
 Regular expressions over accent-folded lowercase text, in French and English. A value that
 the question already contains (« le 17 novembre » in « qui dirigeait le 17 novembre ? »)
@@ -14,16 +15,18 @@ from index.analysis import fold_accents
 
 
 class AnswerType(StrEnum):
-    DATE = "date"
+    DATE = "date"  # a day, a month, a year: « quel jour », « quand »
+    TIME = "time"  # an hour of the day: « à quelle heure » (« à midi » tells no day)
     NUMBER = "number"
 
 
 _ASKS = {
     AnswerType.DATE: re.compile(
-        r"\b(?:quand|quel jour|quelle date|quelle annee|en quelle|a quelle (?:heure|date|epoque)"
-        r"|depuis quand|jusqu'a quand|when|what (?:day|date|time|year)|which (?:day|date|year)"
-        r"|at what time|how long ago)\b"
+        r"\b(?:quand|quel jour|quelle date|quelle annee|en quelle|a quelle (?:date|epoque)"
+        r"|depuis quand|jusqu'a quand|when|what (?:day|date|year)|which (?:day|date|year)"
+        r"|how long ago)\b"
     ),
+    AnswerType.TIME: re.compile(r"\b(?:a quelle heure|(?:at )?what time)\b"),
     AnswerType.NUMBER: re.compile(
         r"\b(?:combien|quel (?:montant|nombre|prix|chiffre|pourcentage|taux|age|bilan|cout)"
         r"|quelle (?:somme|part|proportion|hauteur|duree|superficie|surface|valeur)"
@@ -48,9 +51,9 @@ _NUMBER_WORDS = (
 _HOLDS = {
     AnswerType.DATE: re.compile(
         rf"\b(?:\d{{1,2}}(?:er)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS}) \d{{4}}|(?:{_WEEKDAYS})"
-        r"|(?:19|20)\d\d|la veille|le lendemain|\d{1,2} ?h(?: ?\d\d)?|midi|minuit"
-        r"|hier|aujourd'hui|avant-hier)\b"
+        r"|(?:19|20)\d\d|la veille|le lendemain|hier|aujourd'hui|avant-hier)\b"
     ),
+    AnswerType.TIME: re.compile(r"\b(?:\d{1,2} ?h(?: ?\d\d)?|midi|minuit)\b"),
     AnswerType.NUMBER: re.compile(rf"\d+(?:[ ,.]\d+)*(?: ?%)?|\b(?:{_NUMBER_WORDS})\b"),
 }
 

@@ -14,6 +14,8 @@ from index.answer_types import AnswerType, answers_type, asked, holds
         ("Combien d'employés ont signé ?", {AnswerType.NUMBER}),
         ("how many people were evacuated", {AnswerType.NUMBER}),
         ("Quelle part du capital détient le fonds ?", {AnswerType.NUMBER}),
+        ("À quelle heure le vote a-t-il eu lieu ?", {AnswerType.TIME}),
+        ("What time did the board meet?", {AnswerType.TIME}),
         ("qui a remplacé Mira Murati ?", set()),
     ],
 )
@@ -48,3 +50,11 @@ def test_dates_relative_and_absolute() -> None:
     ):
         assert answers_type(sentence, question)
     assert not answers_type("Il a été renvoyé sans préavis.", question)
+
+
+def test_an_hour_answers_what_time_but_not_what_day() -> None:
+    at_noon = "À midi, Altman est licencié."
+    assert not answers_type(at_noon, asked("quel jour Altman a-t-il été licencié ?"))
+    assert answers_type(at_noon, asked("À quelle heure Altman a-t-il été licencié ?"))
+    assert answers_type("Le vote a eu lieu à 15 h 30.", asked("à quelle heure le vote ?"))
+    assert answers_type("Il est licencié le vendredi 17 novembre.", asked("quel jour ?"))
