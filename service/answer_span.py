@@ -6,8 +6,6 @@ announces what follows. The answer then cites that sentence too."""
 
 import re
 
-import numpy as np
-
 from index.snapshot import Snapshot
 
 OPENS_WITH_ANAPHOR = re.compile(
@@ -31,22 +29,15 @@ def answer_span(snapshot: Snapshot, doc_id: str, start: int, end: int) -> tuple[
 def antecedent_start(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int:
     """The start of the previous sentence of the same paragraph when the sentence
     `[start, end)` opens with an anaphor, else `start`."""
-    row = antecedent_row(snapshot, doc_id, start, end)
-    return start if row is None else int(snapshot.sentences[doc_id].spans[row][0])
-
-
-def antecedent_row(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int | None:
-    """The row of the previous sentence of the same paragraph when the sentence
-    `[start, end)` opens with an anaphor, else None."""
     text = snapshot.articles[doc_id].text
     if not OPENS_WITH_ANAPHOR.match(text[start:end]):
-        return None
+        return start
     spans = snapshot.sentences[doc_id].spans
-    before = np.flatnonzero(spans[:, 1] <= start)
+    before = spans[spans[:, 1] <= start]
     if not len(before):
-        return None
-    row = int(before[spans[before, 1].argmax()])
-    return None if "\n" in text[int(spans[row][0]) : start] else row
+        return start
+    previous = int(before[before[:, 1].argmax()][0])
+    return start if "\n" in text[previous:start] else previous
 
 
 def announced_end(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int:

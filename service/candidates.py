@@ -1,9 +1,5 @@
 """Candidate answer sentences: the sentences of the best passages, with what is known of each
-before any reading (its cosine to the question, the question terms it shares, its place).
-
-A sentence that opens with an anaphor is cited with the sentence before it
-(service.answer_span), so it is read with it too: its cosine is the better of the two
-sentences' and its shared terms are those of both."""
+before any reading (its cosine to the question, the question terms it shares, its place)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +10,6 @@ from index.analysis import analyse_cached
 from index.answer_types import AnswerType, Asked, answers_type, holds
 from index.chunking import Passage
 from index.search import Searcher
-from service.answer_span import antecedent_row
 
 
 @dataclass(frozen=True)
@@ -50,20 +45,11 @@ def candidates(
 ) -> list[Candidate]:
     """The sentences of `passages` (best first), each once, at least `min_chars` long."""
     total = sum(question.weights.values()) or 1.0
-    snapshot = searcher.snapshot
     found = []
-    for rank, sentence in snapshot.sentences_in(passages):
+    for rank, sentence in searcher.snapshot.sentences_in(passages):
         if sentence.end - sentence.start < min_chars:
             continue
-        terms = set(analyse_cached(sentence.text))
-        cosine = float(sentence.vector @ question.vector)
-        before = antecedent_row(snapshot, sentence.doc_id, sentence.start, sentence.end)
-        if before is not None:
-            table = snapshot.sentences[sentence.doc_id]
-            start, end = (int(x) for x in table.spans[before])
-            terms |= set(analyse_cached(snapshot.articles[sentence.doc_id].text[start:end]))
-            vector = np.asarray(table.vectors[before], dtype=np.float32)
-            cosine = max(cosine, float(vector @ question.vector))
+        terms = set(analyse_cached(sentence.text)) & question.weights.keys()
         found.append(
             Candidate(
                 doc_id=sentence.doc_id,
@@ -72,8 +58,8 @@ def candidates(
                 text=sentence.text,
                 row=sentence.row,
                 passage_rank=rank,
-                cosine=cosine,
-                shared=sum(question.weights[t] for t in terms & question.weights.keys()) / total,
+                cosine=float(sentence.vector @ question.vector),
+                shared=sum(question.weights[t] for t in terms) / total,
                 heading=is_heading(sentence.text),
                 typed=answers_type(sentence.text, question.asked),
                 has_date=holds(sentence.text, AnswerType.DATE, question.asked),

@@ -1,11 +1,8 @@
 """Candidate answer sentences: the sentences of the best passages, once each, with their cues."""
 
-import numpy as np
-
-from corpus import Article
 from index.answer_types import asked
 from index.search import Searcher
-from index.snapshot import Snapshot, build_snapshot
+from index.snapshot import Snapshot
 from service.candidates import Question, candidates
 from tests.fakes import HashingEmbedder
 
@@ -35,26 +32,3 @@ def test_candidates_are_the_sentences_of_the_passages_once_each_best_first(
         assert c.has_number or not any(ch.isdigit() for ch in c.text)
         assert -1.0 <= c.cosine <= 1.0 and 0.0 <= c.shared <= 1.0
     assert candidates(searcher, question, passages, min_chars=10_000) == []
-
-
-def test_a_sentence_opening_with_an_anaphor_is_read_with_its_antecedent(
-    fake_embedder: HashingEmbedder,
-) -> None:
-    """« Ce dernier… » is cited with the sentence before it, so it shares that sentence's
-    terms and is at least as close to the question; a sentence opening its paragraph is not."""
-    text = (
-        "Le conseil ne garde qu'Adam D'Angelo. Ce dernier, patron de Quora, reste seul.\n\n"
-        "Il pleuvait ce jour-là sur San Francisco."
-    )
-    snapshot = build_snapshot(fake_embedder, 800, 150, keep={}, add=[Article("d", "T", text)])
-    searcher = Searcher(snapshot, fake_embedder)
-    query = "Qui le conseil garde-t-il ?"
-    vector = fake_embedder.embed_query(query)
-    question = Question(query, vector, searcher.term_weights(query), asked(query))
-    first, anaphoric, own_paragraph = candidates(
-        searcher, question, list(snapshot.passages.values()), min_chars=10
-    )
-    own = [float(vector @ np.asarray(v, dtype=np.float32)) for v in snapshot.sentences["d"].vectors]
-    assert first.shared > 0 and anaphoric.shared == first.shared
-    assert anaphoric.cosine == max(own[0], own[1]) and first.cosine == own[0]
-    assert own_paragraph.shared == 0 and own_paragraph.cosine == own[2]
