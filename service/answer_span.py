@@ -21,12 +21,13 @@ def answer_span(snapshot: Snapshot, doc_id: str, start: int, end: int) -> tuple[
     """The text to cite for the sentence `[start, end)` of `doc_id`: with the previous sentence
     of the same paragraph when it opens with an anaphor, and with the next sentence (wherever
     it lies) when it ends with a colon."""
-    return antecedent_start(snapshot, doc_id, start, end), announced_end(
-        snapshot, doc_id, start, end
+    return (
+        _antecedent_start(snapshot, doc_id, start, end),
+        _announced_end(snapshot, doc_id, start, end),
     )
 
 
-def antecedent_start(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int:
+def _antecedent_start(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int:
     """The start of the previous sentence of the same paragraph when the sentence
     `[start, end)` opens with an anaphor, else `start`."""
     text = snapshot.articles[doc_id].text
@@ -40,7 +41,7 @@ def antecedent_start(snapshot: Snapshot, doc_id: str, start: int, end: int) -> i
     return start if "\n" in text[previous:start] else previous
 
 
-def announced_end(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int:
+def _announced_end(snapshot: Snapshot, doc_id: str, start: int, end: int) -> int:
     """The end of the next sentence when the sentence `[start, end)` ends with a colon (a
     quotation or a list follows, often as the next paragraph), else `end`."""
     if not snapshot.articles[doc_id].text[start:end].rstrip().endswith(":"):
