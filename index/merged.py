@@ -129,13 +129,20 @@ class MergedLexical:
                 scores[rows + start] += data * np.float32(terms.weights[i, j])
         return scores
 
-    def top(self, terms: QueryTerms, n: int, mask: np.ndarray | None = None) -> dict[int, float]:
-        """The `n` best live rows by BM25 for `terms`, among those `mask` allows, as {row:
-        score}, best first; rows matching no term are left out."""
+    def top(
+        self,
+        terms: QueryTerms,
+        n: int,
+        mask: np.ndarray | None = None,
+        scores: np.ndarray | None = None,
+    ) -> dict[int, float]:
+        """The `n` best live rows by BM25 for `terms` (whose `scores` are computed here if not
+        given), among those `mask` allows, as {row: score}, best first; rows matching no term
+        are left out."""
         if not len(terms) or n < 1:
             return {}
-        scores = self.scores(terms)
-        scores[~(self._rows.live if mask is None else mask & self._rows.live)] = 0
+        allowed = self._rows.live if mask is None else mask & self._rows.live
+        scores = np.where(allowed, self.scores(terms) if scores is None else scores, 0)
         n = min(n, len(scores))
         best = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         best = best[np.argsort(-scores[best], kind="stable")]

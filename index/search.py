@@ -79,13 +79,17 @@ class Candidates:
 
 @dataclass(frozen=True)
 class RowBm25:
-    """The BM25 score of any row for one query's terms, read on demand."""
+    """The BM25 score of any row for one query's terms: from `scores` when the search computed
+    them for every row, else read from the postings on demand."""
 
     lexical: MergedLexical
     terms: QueryTerms
+    scores: np.ndarray | None = None
 
     def __getitem__(self, row: int) -> float:
-        return self.lexical.score(self.terms, row)
+        if self.scores is None:
+            return self.lexical.score(self.terms, row)
+        return float(self.scores[row]) if self.lexical.ids[row] >= 0 else 0.0
 
 
 SENTENCE_CACHE_ROWS = 8192  # rows whose sentence vectors stay in memory (about 8 KB each)
@@ -120,12 +124,13 @@ class Searcher:
         dense: dict[int, float] = {}
         sentence: dict[int, float] = {}
         lexical: dict[int, float] = {}
+        bm25 = RowBm25(self.snapshot.lexical, terms)
         if mode is not Mode.DENSE:
-            lexical = self.snapshot.lexical.top(terms, n, mask)
+            bm25 = replace(bm25, scores=self.snapshot.lexical.scores(terms))
+            lexical = self.snapshot.lexical.top(terms, n, mask, bm25.scores)
         if mode is not Mode.LEXICAL:
             dense = self._dense(vector, n, mask)
             sentence = self._best_sentences(dense.keys() | lexical.keys(), vector)
-        bm25 = RowBm25(self.snapshot.lexical, terms)
         return Candidates(dense, sentence, lexical, self.snapshot, self._ids, vector, bm25)
 
     def term_weights(self, query: str) -> dict[str, float]:

@@ -1,7 +1,12 @@
 """The FAISS vector index of one segment: inner product over normalised vectors stored as
-float16, one per row (a row is a passage's place in its segment). Every vector is scored (no
-approximate search); float16 halves the memory a search reads: at 10^5 passages 3 ms a query
-instead of 7 to 9 ms for float32, with the same top 10 (measured, see the README)."""
+float16, one per row (a row is a passage's place in its segment).
+
+A small segment scores every vector. From `APPROXIMATE_FROM` rows on, a segment also holds a
+4-bit product quantisation of its vectors searched by FAISS's SIMD "fast scan" (two dimensions
+per code): it proposes `REFINE_FACTOR` times as many rows as asked, which the float16 vectors
+then score exactly. At 10^5 passages a question takes 0.5 to 0.7 ms instead of 3.5 ms, with
+recall@10 0.996 against exact search (measured on the benchmark's vectors, see the README).
+"""
 
 from pathlib import Path
 from typing import Any
@@ -9,39 +14,59 @@ from typing import Any
 import faiss
 import numpy as np
 
+APPROXIMATE_FROM = 20_000  # rows; below, scoring every vector costs under 0.7 ms
+REFINE_FACTOR = 20  # rows proposed by the quantised scan for each row asked
+TRAINING_ROWS = 20_000  # vectors the quantiser learns from, spread over the segment
+
 
 class VectorIndex:
     """Passage vectors by row; immutable once built; searched whole or through a row mask."""
 
-    def __init__(self, index: Any) -> None:
-        self._index: Any = index  # faiss.IndexScalarQuantizer; faiss's stubs are too narrow
+    def __init__(self, exact: Any, refine: Any = None) -> None:
+        self._exact: Any = exact  # faiss.IndexScalarQuantizer; faiss's stubs are too narrow
+        self._refine: Any = refine  # faiss.IndexRefine of a fast scan over `exact`, if large
+        self._params: Any = faiss.IndexRefineSearchParameters()
+        self._params.k_factor = REFINE_FACTOR
 
     @classmethod
     def build(cls, vectors: np.ndarray, dimension: int) -> "VectorIndex":
-        """An index whose row i holds `vectors[i]` (as float16)."""
-        index = faiss.IndexScalarQuantizer(
+        """An index whose row i holds `vectors[i]` (as float16), with the quantised scan in
+        front of it when there are enough rows."""
+        exact = faiss.IndexScalarQuantizer(
             dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
         )
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(index)
+            exact.add(vectors)
+        if len(vectors) < APPROXIMATE_FROM or dimension % 2:
+            return cls(exact)
+        coarse = faiss.IndexPQFastScan(dimension, dimension // 2, 4, faiss.METRIC_INNER_PRODUCT)
+        coarse.train(vectors[:: max(1, len(vectors) // TRAINING_ROWS)])
+        coarse.add(vectors)
+        refine: Any = faiss.IndexRefine(coarse, exact)
+        refine.referenced_objects = [coarse, exact]  # it does not own them: keep them alive
+        return cls(exact, refine)
+
+    @property
+    def approximate(self) -> bool:
+        return self._refine is not None
 
     @property
     def dimension(self) -> int:
-        return int(self._index.d)
+        return int(self._exact.d)
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return int(self._exact.ntotal)
 
     def vector(self, row: int) -> np.ndarray:
-        return np.asarray(self._index.reconstruct(int(row)))
+        return np.asarray(self._exact.reconstruct(int(row)))
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """The vectors of `rows`, in order (read from the span of rows they cover)."""
         if not len(rows):
             return np.empty((0, self.dimension), dtype=np.float32)
         first, last = int(rows.min()), int(rows.max())
-        return np.asarray(self._index.reconstruct_n(first, last - first + 1))[rows - first]
+        return np.asarray(self._exact.reconstruct_n(first, last - first + 1))[rows - first]
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
@@ -54,18 +79,42 @@ class VectorIndex:
         if k == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         faiss.omp_set_num_threads(1)  # one query: a team of threads only costs (this thread's)
+        query = query.reshape(1, -1).astype(np.float32)
+        if self._refine is not None:
+            found = self._refined(query, k, allowed)
+            if found is not None:
+                return found
         params = None
         if allowed is not None:
             bitmap = np.packbits(allowed, bitorder="little")
             params = faiss.SearchParameters()
             params.sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
-        scores, rows = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+        scores, rows = self._exact.search(query, k, params=params)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 
+    def _refined(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The quantised scan's proposals scored exactly (twice as many asked when a mask will
+        drop some); None when the mask leaves fewer than `k` (the exact search then answers)."""
+        wanted = k if allowed is None else min(len(self), 2 * k)
+        scores, rows = self._refine.search(query, wanted, params=self._params)
+        keep = rows[0] >= 0
+        if allowed is not None:
+            keep &= allowed[np.maximum(rows[0], 0)]
+        rows, scores = rows[0][keep][:k], scores[0][keep][:k]
+        return (rows, scores) if len(rows) == k else None
+
     def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+        """One FAISS file: the exact index, or both behind their `IndexRefine`."""
+        faiss.write_index(self._exact if self._refine is None else self._refine, str(path))
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
-        return cls(faiss.read_index(str(path)))
+        index: Any = faiss.read_index(str(path))
+        if isinstance(index, faiss.IndexRefine):  # it owns what it was read with
+            exact: Any = faiss.downcast_index(index.refine_index)
+            exact.referenced_objects = [index]
+            return cls(exact, index)
+        return cls(index)

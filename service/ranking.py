@@ -118,14 +118,14 @@ def collapse_duplicates(passages: list[Passage], limit: int, overlap: float = 0.
     article with a mostly shared span, or near-identical text elsewhere (a syndicated copy:
     `NEAR_COPY` of their word trigrams shared)."""
     kept: list[int] = []
-    shingles: list[frozenset[tuple[str, ...]]] = []
+    shingles: list[frozenset[int]] = []
     for position, passage in enumerate(passages):
         if len(kept) == limit:
             break
+        if any(_overlaps(passage, passages[i], overlap) for i in kept):
+            continue
         mine = _shingles(passage.text)
-        if any(_overlaps(passage, passages[i], overlap) for i in kept) or any(
-            _jaccard(mine, other) >= NEAR_COPY for other in shingles
-        ):
+        if any(_jaccard(mine, other) >= NEAR_COPY for other in shingles):
             continue
         kept.append(position)
         shingles.append(mine)
@@ -135,13 +135,17 @@ def collapse_duplicates(passages: list[Passage], limit: int, overlap: float = 0.
 NEAR_COPY = 0.8
 
 
-def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+def _shingles(text: str) -> frozenset[int]:
+    """The hashes of the text's word trigrams (a tuple's hash is not kept: sets of them would
+    hash every trigram again at each comparison)."""
     words = text.lower().split()
-    return frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset({tuple(words)})
+    trigrams = zip(words, words[1:], words[2:], strict=False)
+    return frozenset(map(hash, trigrams)) or frozenset({hash(tuple(words))})
 
 
-def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared) if a or b else 1.0
 
 
 def _overlaps(a: Passage, b: Passage, threshold: float) -> bool:
