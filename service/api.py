@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
+from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.search import Filters
@@ -42,6 +43,7 @@ from service.timeline import Timeline, build_timeline
 log = logging.getLogger("depeche.api")
 DOCS_ASSETS = "/docs/assets"
 ADMITTED = (413, 429, 503, 500)  # possible answers of every route behind admission control
+ANSWER_JSON = TypeAdapter(Answer)
 
 
 def create_app(
@@ -99,7 +101,7 @@ def create_app(
         responses=documented(400, 422, *guarded, *ADMITTED),
         dependencies=reader,
     )
-    def search(body: SearchBody, answerer: Answerer) -> Answer:  # type: ignore[valid-type]
+    def search(body: SearchBody, answerer: Answerer) -> Response:  # type: ignore[valid-type]
         """Best passages for the question, an answer sentence, and a citation for each; a
         `notice` says when the filters exclude every article."""
         request: SearchRequest = body
@@ -108,7 +110,9 @@ def create_app(
             request.published_from,
             request.published_to,
         ).as_of(request.as_of)
-        return answerer.ask(request.query, request.k, request.mode, filters)
+        answer = answerer.ask(request.query, request.k, request.mode, filters)
+        # serialised by its own schema in one step: FastAPI would validate it again first
+        return Response(ANSWER_JSON.dump_json(answer), media_type="application/json")
 
     @app.get(
         "/timeline",

@@ -47,6 +47,8 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     embedder = load_embedder(settings)
     questions = [q.question for q in load_questions()]
