@@ -49,8 +49,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        """Read an index written by `save`."""
+        """Read an index written by `save`; its postings are mapped, not read: a question
+        touches only its terms' pages."""
         ids = np.load(folder / _IDS_FILE, allow_pickle=False)
         if not len(ids):
             return cls(bm25s.BM25(), ids)
-        return cls(bm25s.BM25.load(str(folder), allow_pickle=False), ids)
+        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, mmap=True), ids)

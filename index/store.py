@@ -101,10 +101,12 @@ def read_store(
                 "SELECT * FROM articles ORDER BY doc_id"
             )
         ]
+        texts = {a.doc_id: a.text for a in articles}
         passages = [
-            Passage(pid, doc_id, start, end, text)
-            for _, pid, doc_id, start, end, text in db.execute(
-                'SELECT * FROM passages ORDER BY doc_id, start, "end"'
+            Passage(pid, doc_id, start, end, texts[doc_id])
+            for pid, doc_id, start, end in db.execute(
+                'SELECT passage_id, doc_id, start, "end" FROM passages'
+                ' ORDER BY doc_id, start, "end"'
             )
         ]
         sentences = [
