@@ -21,6 +21,9 @@ class LexicalIndex:
     def __init__(self, bm25: bm25s.BM25, ids: np.ndarray) -> None:
         self._bm25 = bm25
         self.ids = ids
+        # plain views of the (possibly mapped) postings: slicing a memmap costs more
+        scores = bm25.scores if len(ids) else {}
+        self._postings = tuple(np.asarray(scores.get(k, [])) for k in ("data", "indices", "indptr"))
 
     @classmethod
     def build(cls, ids: Sequence[int], texts: Sequence[str]) -> "LexicalIndex":
@@ -36,7 +39,7 @@ class LexicalIndex:
         vocabulary_id = self._bm25.vocab_dict.get(term) if len(self.ids) else None
         if vocabulary_id is None:
             return _NO_ROWS, _NO_SCORES
-        data, indices, indptr = (self._bm25.scores[k] for k in ("data", "indices", "indptr"))
+        data, indices, indptr = self._postings
         start, end = int(indptr[vocabulary_id]), int(indptr[vocabulary_id + 1])
         return indices[start:end], data[start:end]
 

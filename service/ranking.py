@@ -5,6 +5,7 @@ near-duplicates; the answer sentence is then chosen among the candidate sentence
 passages by the answer formula (cosine, shared terms, answer type) plus, when it is loaded,
 the learned reader's weighted logit, and the formula's confidence decides whether to answer."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -93,7 +94,7 @@ def rank_passages(
     if mode is not Mode.DENSE:
         rankings.append((tuning.lexical_weight, found.lexical))
     ranked = _fuse(rankings, tuning.rrf_k)
-    kept = collapse_duplicates([found.passage(row) for row, _ in ranked], k)
+    kept = collapse_duplicates((found.passage(row) for row, _ in ranked), k)
     hits = []
     for position in kept:
         row, score = ranked[position]
@@ -113,21 +114,23 @@ def _fuse(rankings: list[tuple[float, dict[int, float]]], k: int) -> list[tuple[
     )
 
 
-def collapse_duplicates(passages: list[Passage], limit: int, overlap: float = 0.5) -> list[int]:
+def collapse_duplicates(passages: Iterable[Passage], limit: int, overlap: float = 0.5) -> list[int]:
     """Positions of the first `limit` passages that do not repeat a better one: the same
     article with a mostly shared span, or near-identical text elsewhere (a syndicated copy:
-    `NEAR_COPY` of their word trigrams shared)."""
+    `NEAR_COPY` of their word trigrams shared). Reads `passages` only as far as it needs."""
     kept: list[int] = []
+    kept_passages: list[Passage] = []
     shingles: list[frozenset[int]] = []
     for position, passage in enumerate(passages):
         if len(kept) == limit:
             break
-        if any(_overlaps(passage, passages[i], overlap) for i in kept):
+        if any(_overlaps(passage, other, overlap) for other in kept_passages):
             continue
         mine = _shingles(passage.text)
         if any(_jaccard(mine, other) >= NEAR_COPY for other in shingles):
             continue
         kept.append(position)
+        kept_passages.append(passage)
         shingles.append(mine)
     return kept
 
