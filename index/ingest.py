@@ -21,10 +21,12 @@ def embed_texts(
     cache: EmbeddingCache | None = None,
     reader: TokenProjection | None = None,
     progress: bool = False,
+    dtype: type[np.floating] = np.float32,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The passage vectors of `texts` and, with a `reader` (the embedder must then give token
-    vectors), each text's token vectors in the reader's space (else empty arrays). A progress
-    bar shows the rate and the time left."""
+    """The passage vectors of `texts` (as `dtype`, stacked in one step: a corpus's sentence
+    vectors can be gigabytes) and, with a `reader` (the embedder must then give token vectors),
+    each text's token vectors in the reader's space (else empty arrays). A progress bar shows
+    the rate and the time left."""
     if cache is not None and reader is not None:
         cache = cache.for_reader(reader.id, reader.dimension)
     distinct = list(dict.fromkeys(texts))
@@ -47,8 +49,8 @@ def embed_texts(
             done |= dict(zip(batch, zip(vectors, tokens, strict=True), strict=True))
             bar.update(len(batch))
     if not texts:
-        return np.empty((0, embedder.dimension), dtype=np.float32), []
-    vectors = np.vstack([done[t][0] for t in texts]).astype(np.float32)
+        return np.empty((0, embedder.dimension), dtype=dtype), []
+    vectors = np.vstack([done[t][0] for t in texts], dtype=dtype)
     return vectors, [done[t][1] for t in texts]
 
 

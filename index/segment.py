@@ -149,7 +149,14 @@ def build_segment(
     show = progress is not None
     passage_vectors, _ = embed_texts(embedder, [p.text for p in new_passages], cache, None, show)
     titled = sentence_texts + [a.title for a in embed] * (reader is not None)
-    sentence_vectors, sentence_tokens = embed_texts(embedder, titled, cache, reader, show)
+    sentence_vectors, sentence_tokens = embed_texts(
+        embedder,
+        titled,
+        cache,
+        reader,
+        show,
+        dtype=np.float16,  # as stored
+    )
     sentence_vectors = sentence_vectors[: len(sentence_texts)]
     title_tokens = sentence_tokens[len(sentence_texts) :] or [NO_TOKENS] * len(embed)
     titles |= {a.doc_id: tokens for a, tokens in zip(embed, title_tokens, strict=True)}
@@ -159,7 +166,7 @@ def build_segment(
     for doc_id, spans in new_spans.items():
         sentences[doc_id] = SentenceTable(
             np.array(spans, dtype=np.int64).reshape(-1, 2),
-            sentence_vectors[row : row + len(spans)].astype(np.float16),  # as stored
+            sentence_vectors[row : row + len(spans)],
             tuple(sentence_tokens[row : row + len(spans)]),
         )
         row += len(spans)
