@@ -84,14 +84,26 @@ def write_segment(segment: Segment, target: Path) -> dict[str, str]:
         segment.titles.items(),
     )
     tables = [segment.sentences[doc_id] for doc_id in sorted(segment.sentences)]
-    matrix = [t.vectors for t in tables] or [np.empty((0, segment.vectors.dimension))]
-    with (target / SENTENCE_VECTORS_FILE).open("wb") as sink:
-        np.save(sink, np.vstack(matrix, dtype=np.float16), allow_pickle=False)
+    _write_sentence_matrix(target / SENTENCE_VECTORS_FILE, tables, segment.vectors.dimension)
     segment.vectors.save(target / VECTORS_FILE)
     segment.lexical.save(target / LEXICAL_DIR)
     lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())
     files = [target / STORE_FILE, target / SENTENCE_VECTORS_FILE, target / VECTORS_FILE, *lexical]
     return {str(p.relative_to(target)): file_sha256(p) for p in files}
+
+
+def _write_sentence_matrix(path: Path, tables: list[SentenceTable], dimension: int) -> None:
+    """The sentence vectors of `tables`, one after the other, as one float16 .npy matrix,
+    written table by table (a copy of them all would double a large build's memory)."""
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)),
+        "fortran_order": False,
+        "shape": (sum(len(t.vectors) for t in tables), dimension),
+    }
+    with path.open("wb") as sink:
+        np.lib.format.write_array_header_1_0(sink, header)
+        for table in tables:
+            sink.write(np.ascontiguousarray(table.vectors, dtype=np.float16).tobytes())
 
 
 def read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segment:
