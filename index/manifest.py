@@ -2,12 +2,15 @@
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 4  # 2: sentences carry their event dates and reader tokens; 3: segments;
-# 4: sentence vectors in a float16 matrix beside the store, memory-mapped
+FORMAT_VERSION = 5  # 2: sentences carry their event dates and reader tokens; 3: segments;
+# 4: sentence vectors in a float16 matrix beside the store, memory-mapped; 5: a segment's
+# passage and sentence spans in a layout file beside the store, its rows read on demand
 MANIFEST_FILE = "manifest.json"
 
 
@@ -85,14 +88,19 @@ class Manifest:
 
     def check_files(self, folder: Path, known: Callable[[Path, str], bool] | None = None) -> None:
         """Verify every file's SHA-256 against the manifest, but those `known(path, digest)`
-        says were checked already."""
-        for name, expected in self.checksums.items():
-            path = folder / name
-            if known is not None and known(path, expected):
-                continue
+        says were checked already. Files are hashed in parallel (hashlib releases the GIL)."""
+        unchecked = {
+            folder / name: expected
+            for name, expected in self.checksums.items()
+            if known is None or not known(folder / name, expected)
+        }
+        for path in unchecked:
             if not path.is_file():
                 raise IndexCorruptError(f"{path} is missing")
-            if file_sha256(path) != expected:
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            digests = dict(zip(unchecked, pool.map(file_sha256, unchecked), strict=True))
+        for path, expected in unchecked.items():
+            if digests[path] != expected:
                 raise IndexCorruptError(f"{path} does not match its checksum in the manifest")
 
 

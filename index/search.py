@@ -65,12 +65,11 @@ class Candidates:
     sentence: dict[int, float]
     lexical: dict[int, float]
     snapshot: Snapshot
-    ids: np.ndarray  # the passage id of each row
     vector: np.ndarray  # the query's
     bm25: "RowBm25"  # the query's BM25 score of any row
 
     def passage(self, row: int) -> Passage:
-        return self.snapshot.passages[int(self.ids[row])]
+        return self.snapshot.passage(row)
 
     def cosine(self, row: int) -> float:
         """Cosine of the query and the passage vector of `row`."""
@@ -102,7 +101,6 @@ class Searcher:
     def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
-        self._ids = snapshot.rows.ids
         # the rows asked for most recently, as float32: a long-running server's memory stays
         # bounded whatever the rows its questions come across
         self.sentence_vectors = lru_cache(maxsize=SENTENCE_CACHE_ROWS)(self._sentences_of)
@@ -131,7 +129,7 @@ class Searcher:
         if mode is not Mode.LEXICAL:
             dense = self._dense(vector, n, mask)
             sentence = self._best_sentences(dense.keys() | lexical.keys(), vector)
-        return Candidates(dense, sentence, lexical, self.snapshot, self._ids, vector, bm25)
+        return Candidates(dense, sentence, lexical, self.snapshot, vector, bm25)
 
     def term_weights(self, query: str) -> dict[str, float]:
         """The query's analysed terms with their IDF (unknown terms weigh the most)."""
@@ -160,9 +158,9 @@ class Searcher:
 
     def _sentences_of(self, row: int) -> np.ndarray:
         """The vectors of the sentences `row`'s passage is made of."""
-        passage = self.snapshot.passages[int(self._ids[row])]
-        table = self.snapshot.sentences[passage.doc_id]
-        inside = table.within(passage.start, passage.end)
+        doc_id, start, end = self.snapshot.span(row)
+        table = self.snapshot.sentences[doc_id]
+        inside = table.within(start, end)
         if not len(inside):
-            inside = np.array([table.nearest(passage.start, passage.end)])
+            inside = np.array([table.nearest(start, end)])
         return np.asarray(table.vectors[inside], dtype=np.float32)

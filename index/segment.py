@@ -21,6 +21,7 @@ from index.embedding import Embedder, TokenProjection
 from index.embedding_cache import EmbeddingCache
 from index.event_dates import Dates, event_dates
 from index.ingest import NO_TOKENS, embed_texts
+from index.layout import SegmentLayout
 from index.lexical import LexicalIndex
 from index.row_filter import RowFilter
 from index.sentences import sentence_spans
@@ -28,15 +29,35 @@ from index.vectors import VectorIndex
 
 
 @dataclass(frozen=True)
+class SentenceDetails:
+    """What a sentence table reads only when asked: each sentence's reader token vectors
+    (empty arrays when the index has no reader) and the dates of the events it tells."""
+
+    tokens: tuple[np.ndarray, ...]
+    event_dates: tuple[Dates, ...]
+
+
+@dataclass(frozen=True)
 class SentenceTable:
-    """The sentences of one article: spans into its text, their vectors (float16, memory-mapped
-    once loaded), their reader token vectors (empty arrays when the index has no reader) and
-    the dates of the events they tell (one row each)."""
+    """The sentences of one article: spans into its text and their vectors (float16,
+    memory-mapped once loaded), one row each; their details are `details` or, for a stored
+    segment, read from its store the first time they are asked for."""
 
     spans: np.ndarray
     vectors: np.ndarray
-    tokens: tuple[np.ndarray, ...]
-    event_dates: tuple[Dates, ...] = field(default=())
+    details: SentenceDetails | Callable[[], SentenceDetails] = field(repr=False, compare=False)
+
+    @cached_property
+    def _details(self) -> SentenceDetails:
+        return self.details() if callable(self.details) else self.details
+
+    @property
+    def tokens(self) -> tuple[np.ndarray, ...]:
+        return self._details.tokens
+
+    @property
+    def event_dates(self) -> tuple[Dates, ...]:
+        return self._details.event_dates
 
     def dated(self, row: int) -> Dates:
         """The event dates of sentence `row` (empty when it tells no dated event)."""
@@ -57,35 +78,43 @@ class SentenceTable:
 @dataclass(frozen=True, eq=False)
 class Segment:
     """Articles and everything indexed about them; row i is `passages[i]`, whose vector is row
-    i of `vectors` and whose postings are row i of `lexical`."""
+    i of `vectors` and whose postings are row i of `lexical`. `layout` holds what search needs
+    of every row as arrays; the mappings are held in memory for a segment just built and read
+    from its store on demand for a loaded one (index.stored)."""
 
     name: str
-    articles: dict[str, Article]
-    passages: tuple[Passage, ...]
+    articles: Mapping[str, Article]
+    passages: Sequence[Passage]
     vectors: VectorIndex
     lexical: LexicalIndex
-    sentences: dict[str, SentenceTable]
-    titles: dict[str, np.ndarray]  # reader token vectors of each article's title
+    sentences: Mapping[str, SentenceTable]
+    titles: Mapping[str, np.ndarray]  # reader token vectors of each article's title
+    layout: SegmentLayout
 
     def __len__(self) -> int:
-        return len(self.passages)
+        return len(self.layout.passage_docs)
 
     @cached_property
     def row_filter(self) -> RowFilter:
-        return RowFilter(self.articles, [p.doc_id for p in self.passages])
+        return RowFilter(self.layout)
 
-    @cached_property
-    def by_id(self) -> dict[int, Passage]:
-        return {p.vector_id: p for p in self.passages}
-
-    @cached_property
-    def digests(self) -> dict[str, bytes]:
-        """A SHA-256 of each article's id, metadata and text (for the corpus fingerprint)."""
-        return {doc_id: article_digest(a) for doc_id, a in self.articles.items()}
+    def span(self, row: int) -> tuple[str, int, int]:
+        """The article of passage `row` and where the passage lies in its text (read from the
+        layout: no article text is read)."""
+        layout = self.layout
+        start, end = layout.passage_spans[row].tolist()
+        return str(layout.doc_ids[layout.passage_docs[row]]), start, end
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         """A boolean per row: True where the row belongs to one of `doc_ids`."""
         return self.row_filter.rows_of(doc_ids)
+
+    def sentence_count(self, left_out: Iterable[str] = ()) -> int:
+        """How many sentences the articles hold, but those `left_out`."""
+        layout = self.layout
+        return int(
+            layout.sentence_counts.sum() - layout.sentence_counts[layout.positions(left_out)].sum()
+        )
 
 
 def make_segment(
@@ -99,14 +128,18 @@ def make_segment(
     """A new segment of `articles`, whose `passages` have `vectors` (one row each, any order)."""
     order = sorted(range(len(passages)), key=lambda i: _place(passages[i]))
     ordered = tuple(passages[i] for i in order)
+    held = {a.doc_id: a for a in articles}
+    digests = {doc_id: article_digest(a) for doc_id, a in held.items()}
+    spans = {doc_id: table.spans for doc_id, table in sentences.items()}
     return Segment(
         uuid.uuid4().hex,
-        {a.doc_id: a for a in articles},
+        held,
         ordered,
         VectorIndex.build(vectors[order] if len(order) else vectors, dimension),
         LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered]),
         sentences,
         titles,
+        SegmentLayout.of(held, digests, ordered, spans),
     )
 
 
@@ -167,7 +200,7 @@ def build_segment(
         sentences[doc_id] = SentenceTable(
             np.array(spans, dtype=np.int64).reshape(-1, 2),
             sentence_vectors[row : row + len(spans)],
-            tuple(sentence_tokens[row : row + len(spans)]),
+            SentenceDetails(tuple(sentence_tokens[row : row + len(spans)]), ()),
         )
         row += len(spans)
     by_id = {a.doc_id: a for a in articles}
@@ -211,4 +244,5 @@ def _place(passage: Passage) -> tuple[str, int, int]:
 def _with_event_dates(table: SentenceTable, article: Article) -> SentenceTable:
     """`table` with the event dates of its sentences, computed afresh."""
     spans = [(int(s), int(e)) for s, e in table.spans]
-    return replace(table, event_dates=tuple(event_dates(article.text, spans, article.published)))
+    dates = tuple(event_dates(article.text, spans, article.published))
+    return replace(table, details=SentenceDetails(table.tokens, dates))

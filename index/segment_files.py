@@ -1,18 +1,21 @@
-"""A segment on disk: the files it is written to (a SQLite store, its sentence vectors as one
-float16 matrix, its FAISS passage index and its BM25 postings), where they lie in a generation
-folder, hard-linking them into a new generation, and reading them back with their counts
-verified."""
+"""A segment on disk: the files it is written to (a SQLite store, its layout's arrays, its
+sentence vectors as one float16 matrix, its FAISS passage index and its BM25 postings), where
+they lie in a generation folder, hard-linking them into a new generation, and opening them
+again with their counts verified."""
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from index.layout import LAYOUT_FILE, SegmentLayout
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_sha256
 from index.segment import Segment, SentenceTable
-from index.store import SentenceRow, read_store, write_store
+from index.store import Store, write_store
+from index.stored import StoredArticles, StoredPassages, StoredSentences, StoredTitles
 from index.vectors import VectorIndex
 
 STORE_FILE = "store.sqlite"
@@ -75,7 +78,6 @@ def write_segment(segment: Segment, target: Path) -> dict[str, str]:
     write_store(
         target / STORE_FILE,
         segment.articles.values(),
-        segment.passages,
         (
             (doc_id, int(s), int(e), table.dated(row), table.tokens[row])
             for doc_id, table in segment.sentences.items()
@@ -83,22 +85,37 @@ def write_segment(segment: Segment, target: Path) -> dict[str, str]:
         ),
         segment.titles.items(),
     )
-    tables = [segment.sentences[doc_id] for doc_id in sorted(segment.sentences)]
-    _write_sentence_matrix(target / SENTENCE_VECTORS_FILE, tables, segment.vectors.dimension)
+    segment.layout.save(target / LAYOUT_FILE)
+    tables = (segment.sentences[doc_id] for doc_id in segment.layout.doc_ids.tolist())
+    _write_sentence_matrix(
+        target / SENTENCE_VECTORS_FILE,
+        tables,
+        len(segment.layout.sentence_spans),
+        segment.vectors.dimension,
+    )
     segment.vectors.save(target / VECTORS_FILE)
     segment.lexical.save(target / LEXICAL_DIR)
     lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())
-    files = [target / STORE_FILE, target / SENTENCE_VECTORS_FILE, target / VECTORS_FILE, *lexical]
+    files = [
+        target / STORE_FILE,
+        target / LAYOUT_FILE,
+        target / SENTENCE_VECTORS_FILE,
+        target / VECTORS_FILE,
+        *lexical,
+    ]
     return {str(p.relative_to(target)): file_sha256(p) for p in files}
 
 
-def _write_sentence_matrix(path: Path, tables: list[SentenceTable], dimension: int) -> None:
-    """The sentence vectors of `tables`, one after the other, as one float16 .npy matrix,
-    written table by table (a copy of them all would double a large build's memory)."""
+def _write_sentence_matrix(
+    path: Path, tables: Iterable[SentenceTable], rows: int, dimension: int
+) -> None:
+    """The sentence vectors of `tables` (`rows` in all), one after the other, as one float16
+    .npy matrix, written table by table (a copy of them all would double a large build's
+    memory)."""
     header = {
         "descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)),
         "fortran_order": False,
-        "shape": (sum(len(t.vectors) for t in tables), dimension),
+        "shape": (rows, dimension),
     }
     with path.open("wb") as sink:
         np.lib.format.write_array_header_1_0(sink, header)
@@ -107,19 +124,21 @@ def _write_sentence_matrix(path: Path, tables: list[SentenceTable], dimension: i
 
 
 def read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segment:
-    """Read one segment's files; verify its counts and that its rows line up."""
-    articles, passages, sentence_rows, titles = read_store(
-        folder / STORE_FILE, manifest.reader_dimension
-    )
+    """Open one segment's files (its rows are read from the store when asked for); verify its
+    counts and that its rows line up."""
+    layout = _layout(folder / LAYOUT_FILE)
+    store = Store(folder / STORE_FILE, manifest.reader_dimension)
     sentence_vectors = _sentence_matrix(folder / SENTENCE_VECTORS_FILE)
     vectors = VectorIndex.load(folder / VECTORS_FILE)
     lexical = LexicalIndex.load(folder / LEXICAL_DIR)
     counts = {
-        "articles": (len(articles), entry.articles),
-        "passages": (len(passages), entry.passages),
+        "articles": (len(layout.doc_ids), entry.articles),
+        "stored articles": (store.articles, entry.articles),
+        "passages": (len(layout.passage_docs), entry.passages),
         "vectors": (len(vectors), entry.passages),
         "lexical entries": (len(lexical.ids), entry.passages),
-        "sentences": (len(sentence_rows), entry.sentences),
+        "sentences": (int(layout.sentence_counts.sum()), entry.sentences),
+        "sentence spans": (len(layout.sentence_spans), entry.sentences),
         "sentence vectors": (len(sentence_vectors), entry.sentences),
     }
     for name, (found, expected) in counts.items():
@@ -131,17 +150,34 @@ def read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segme
     ):
         if found != manifest.dimension:
             raise IndexCorruptError(f"{folder}: {name} have dimension {found}")
-    if not np.array_equal(lexical.ids, [p.vector_id for p in passages]):
-        raise IndexCorruptError(f"{folder}: the lexical index and the store disagree")
+    if not _ids_agree(lexical.ids, layout.passage_ids):
+        raise IndexCorruptError(f"{folder}: the lexical index and the layout disagree")
+    articles = StoredArticles(layout, store)
     return Segment(
         entry.name,
-        {a.doc_id: a for a in articles},
-        tuple(passages),
+        articles,
+        StoredPassages(layout, articles),
         vectors,
         lexical,
-        _sentence_tables(sentence_rows, sentence_vectors),
-        titles,
+        StoredSentences(layout, store, sentence_vectors),
+        StoredTitles(layout, store),
+        layout,
     )
+
+
+def _layout(path: Path) -> SegmentLayout:
+    try:
+        return SegmentLayout.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexCorruptError(f"{path}: {error}") from error
+
+
+def _ids_agree(vector_ids: np.ndarray, passage_ids: np.ndarray, sample: int = 1000) -> bool:
+    """Whether the lexical index's vector ids are those of the layout's passages, on up to
+    `sample` rows spread over the segment (the files' checksums cover the rest)."""
+    rows = np.unique(np.linspace(0, len(passage_ids) - 1, min(sample, len(passage_ids)), dtype=int))
+    expected = [int(str(passage_ids[r])[:15], 16) for r in rows]
+    return np.array_equal(vector_ids[rows], expected)
 
 
 def _sentence_matrix(path: Path) -> np.ndarray:
@@ -153,20 +189,3 @@ def _sentence_matrix(path: Path) -> np.ndarray:
     if matrix.dtype != np.float16 or matrix.ndim != 2:
         raise IndexCorruptError(f"{path}: {matrix.dtype} {matrix.shape}, not a float16 matrix")
     return matrix
-
-
-def _sentence_tables(rows: list[SentenceRow], vectors: np.ndarray) -> dict[str, SentenceTable]:
-    """One table per article; rows come ordered by doc_id then start, as `vectors`."""
-    grouped: dict[str, list[SentenceRow]] = {}
-    for row in rows:
-        grouped.setdefault(row[0], []).append(row)
-    tables, first = {}, 0
-    for doc_id, items in grouped.items():
-        tables[doc_id] = SentenceTable(
-            np.array([(r[1], r[2]) for r in items], dtype=np.int64).reshape(-1, 2),
-            vectors[first : first + len(items)],
-            tuple(r[4] for r in items),
-            tuple(r[3] for r in items),
-        )
-        first += len(items)
-    return tables

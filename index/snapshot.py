@@ -8,10 +8,12 @@ a write costs what it changes. Small segments are merged as index.merging decide
 """
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -61,45 +63,34 @@ class ReaderTokens:
 class Snapshot:
     """One consistent state of the index: `segments`, oldest first, and by segment name the
     doc_ids tombstoned in it (`deleted`). The other fields read them as one index: the live
-    articles, passages (by vector id), sentence tables and titles, and the row space (a row is
-    a passage's place in the segments one after the other) that `vectors` and `lexical`
-    search."""
+    articles, passages (by vector id), sentence tables and titles (views that ask the segment
+    holding each), and the row space (a row is a passage's place in the segments one after the
+    other) that `vectors` and `lexical` search."""
 
     manifest: Manifest
     segments: tuple[Segment, ...]
     deleted: Mapping[str, frozenset[str]]
-    articles: dict[str, Article] = field(init=False)
-    passages: dict[int, Passage] = field(init=False)
-    sentences: dict[str, SentenceTable] = field(init=False)
-    titles: dict[str, np.ndarray] = field(init=False)  # reader token vectors of each title
+    articles: Mapping[str, Article] = field(init=False)
+    passages: Mapping[int, Passage] = field(init=False)
+    sentences: Mapping[str, SentenceTable] = field(init=False)
+    titles: Mapping[str, np.ndarray] = field(init=False)  # reader token vectors of each title
     home: dict[str, str] = field(init=False)  # the segment holding each live article
     rows: Rows = field(init=False)
     vectors: MergedVectors = field(init=False)
     lexical: MergedLexical = field(init=False)
 
     def __post_init__(self) -> None:
-        articles: dict[str, Article] = {}
-        passages: dict[int, Passage] = {}
-        sentences: dict[str, SentenceTable] = {}
-        titles: dict[str, np.ndarray] = {}
         home: dict[str, str] = {}
         for segment in self.segments:
             gone = self.deleted.get(segment.name, frozenset())
-            live = [d for d in segment.articles if d not in gone]
-            articles |= {d: segment.articles[d] for d in live}
-            sentences |= {d: segment.sentences[d] for d in live}
-            titles |= {d: segment.titles[d] for d in live}
-            home |= dict.fromkeys(live, segment.name)
-            if gone:
-                passages |= {i: p for i, p in segment.by_id.items() if p.doc_id not in gone}
-            else:
-                passages |= segment.by_id
+            home |= dict.fromkeys((d for d in segment.articles if d not in gone), segment.name)
+        named = {segment.name: segment for segment in self.segments}
         rows = Rows(self.segments, self.deleted)
         derived = {
-            "articles": articles,
-            "passages": passages,
-            "sentences": sentences,
-            "titles": titles,
+            "articles": _Live(home, named, lambda s: s.articles),
+            "passages": _PassagesById(rows),
+            "sentences": _Live(home, named, lambda s: s.sentences),
+            "titles": _Live(home, named, lambda s: s.titles),
             "home": home,
             "rows": rows,
             "vectors": MergedVectors(rows, self.manifest.dimension),
@@ -107,6 +98,20 @@ class Snapshot:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+
+    def passage(self, row: int) -> Passage:
+        """The passage at `row` of the row space."""
+        index, local = self.rows.locate(row)
+        return self.segments[index].passages[local]
+
+    def span(self, row: int) -> tuple[str, int, int]:
+        """The article of the passage at `row` and the passage's start and end in its text."""
+        index, local = self.rows.locate(row)
+        return self.segments[index].span(local)
+
+    def sentence_count(self) -> int:
+        """How many sentences the live articles hold."""
+        return sum(s.sentence_count(self.deleted.get(s.name, ())) for s in self.segments)
 
     def sentences_in(self, passages: Iterable[Passage]) -> list[tuple[int, Sentence]]:
         """The sentences lying mostly inside each passage, with the passage's position in
@@ -161,19 +166,30 @@ class Snapshot:
         reader: TokenProjection | None = None,
         cache: EmbeddingCache | None = None,
     ) -> "Snapshot":
-        """A new snapshot with `remove`d doc_ids gone and `add`ed articles added or replaced."""
-        removed = set(remove)
-        return build_snapshot(
-            embedder,
-            self.manifest.chunk_size,
-            self.manifest.chunk_overlap,
-            keep={k: v for k, v in self.articles.items() if k not in removed},
-            add=list(add),
-            base=self,
-            progress=progress,
-            reader=reader,
-            cache=cache,
-        )
+        """A new snapshot with `remove`d doc_ids gone and `add`ed articles added or replaced
+        (reading only those of this snapshot's articles that they concern)."""
+        added = {a.doc_id: a for a in add}
+        removed = set(remove) - added.keys()
+        if not hasattr(embedder, "embed_passages_with_tokens"):
+            reader = None
+        m = self.manifest
+        reader_id = reader.id if reader else None
+        if not _compatible(self, embedder.model_id, m.chunk_size, m.chunk_overlap, reader_id):
+            keep = {k: v for k, v in self.articles.items() if k not in removed}
+            return build_snapshot(
+                embedder,
+                m.chunk_size,
+                m.chunk_overlap,
+                keep,
+                list(added.values()),
+                None,
+                progress,
+                reader,
+                cache,
+            )
+        fresh = [a for _, a in sorted(added.items()) if self.articles.get(a.doc_id) != a]
+        gone = {d for d in removed if d in self.home} | {a.doc_id for a in fresh}
+        return _extend(self, fresh, gone, embedder, progress, reader, cache)
 
     def segment_of(self, doc_id: str) -> Segment:
         """The segment holding the live copy of article `doc_id`."""
@@ -225,12 +241,11 @@ class Snapshot:
             if not deleted.get(segment.name, frozenset()) <= segment.articles.keys():
                 raise IndexCorruptError(f"{folder}: tombstones for articles {segment.name} lacks")
         snapshot = cls(manifest, segments, deleted)
-        sentences = sum(len(t.spans) for t in snapshot.sentences.values())
         counts = {
             "articles": (len(snapshot.articles), manifest.articles),
             "passages": (len(snapshot.passages), manifest.passages),
             "vectors": (len(snapshot.vectors), manifest.passages),
-            "sentences": (sentences, manifest.sentences),
+            "sentences": (snapshot.sentence_count(), manifest.sentences),
         }
         for name, (found, expected) in counts.items():
             if found != expected:
@@ -260,26 +275,68 @@ def build_snapshot(
     if not hasattr(embedder, "embed_passages_with_tokens"):
         reader = None
     reader_id = reader.id if reader else None
-    model, dimension = embedder.model_id, embedder.dimension
-    reusable = reusable_articles(base, articles, model, chunk_size, chunk_overlap, reader_id)
-    segments: tuple[Segment, ...] = ()
-    deleted: dict[str, frozenset[str]] = {}
     fresh = [a for _, a in sorted(articles.items())]
-    if base is not None and _compatible(base, model, chunk_size, chunk_overlap, reader_id):
+    if base is not None and _compatible(
+        base, embedder.model_id, chunk_size, chunk_overlap, reader_id
+    ):
         fresh = [a for a in fresh if base.articles.get(a.doc_id) != a]
         gone = (base.articles.keys() - articles.keys()) | {a.doc_id for a in fresh}
-        segments, deleted = base.segments, _tombstoned(base, gone)
-    else:
-        base = None
+        return _extend(base, fresh, gone, embedder, progress, reader, cache)
+    manifest = _manifest(embedder, chunk_size, chunk_overlap, reader)
+    return _with_segment(_snapshot(manifest, (), {}), fresh, {}, embedder, progress, reader, cache)
+
+
+def _extend(
+    base: Snapshot,
+    fresh: list[Article],
+    gone: Iterable[str],
+    embedder: Embedder,
+    progress: Progress | None,
+    reader: TokenProjection | None,
+    cache: EmbeddingCache | None,
+) -> Snapshot:
+    """`base` with its articles in `gone` tombstoned and a segment for `fresh` (taking `base`'s
+    vectors of those whose text is unchanged), merged as index.merging says."""
+    m = base.manifest
+    reused = {
+        a.doc_id: base.segment_of(a.doc_id)
+        for a in fresh
+        if a.doc_id in base.home and base.articles[a.doc_id].text == a.text
+    }
+    manifest = _manifest(embedder, m.chunk_size, m.chunk_overlap, reader)
+    start = _snapshot(manifest, base.segments, _tombstoned(base, gone))
+    return _with_segment(start, fresh, reused, embedder, progress, reader, cache)
+
+
+def _with_segment(
+    start: Snapshot,
+    fresh: list[Article],
+    reused: Mapping[str, Segment],
+    embedder: Embedder,
+    progress: Progress | None,
+    reader: TokenProjection | None,
+    cache: EmbeddingCache | None,
+) -> Snapshot:
+    """`start` plus a segment of `fresh` (those in `reused` taking their vectors from the
+    segment given there), merged as index.merging says."""
+    snapshot = start
     if fresh:
-        kept = [a.doc_id for a in fresh if a.doc_id in reusable]
-        reused = {d: base.segment_of(d) for d in kept} if base is not None else {}
-        splitting = (chunk_size, chunk_overlap)
+        m = start.manifest
+        splitting = (m.chunk_size, m.chunk_overlap)
         segment = build_segment(embedder, fresh, reused, splitting, progress, reader, cache)
-        segments = (*segments, segment)
-    manifest = Manifest(
-        model=model,
-        dimension=dimension,
+        snapshot = _snapshot(m, (*start.segments, segment), start.deleted)
+    while positions := to_merge([len(s) for s in snapshot.segments]):
+        snapshot = snapshot.merged(positions)
+    return snapshot
+
+
+def _manifest(
+    embedder: Embedder, chunk_size: int, chunk_overlap: int, reader: TokenProjection | None
+) -> Manifest:
+    """A manifest of an index built with these settings, counting nothing yet."""
+    return Manifest(
+        model=embedder.model_id,
+        dimension=embedder.dimension,
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
         articles=0,
@@ -287,13 +344,9 @@ def build_snapshot(
         sentences=0,
         corpus_fingerprint="",
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        reader=reader_id,
+        reader=reader.id if reader else None,
         reader_dimension=reader.dimension if reader else 0,
     )
-    snapshot = _snapshot(manifest, segments, deleted)
-    while positions := to_merge([len(s) for s in snapshot.segments]):
-        snapshot = snapshot.merged(positions)
-    return snapshot
 
 
 def reusable_articles(
@@ -313,14 +366,16 @@ def reusable_articles(
 
 
 def corpus_fingerprint(segments: Iterable[Segment], deleted: Mapping[str, frozenset[str]]) -> str:
-    """A hash of every live article's id, metadata and text, independent of order."""
-    digests = sorted(
-        digest
-        for segment in segments
-        for doc_id, digest in segment.digests.items()
-        if doc_id not in deleted.get(segment.name, ())
-    )
-    return hashlib.sha256(b"".join(digests)).hexdigest()
+    """A hash of every live article's id, metadata and text, independent of order: the SHA-256
+    of their digests (index.segment.article_digest) sorted and joined."""
+    live = [
+        np.delete(s.layout.digests, s.layout.positions(deleted.get(s.name, ())), axis=0)
+        for s in segments
+    ]
+    digests = np.ascontiguousarray(np.concatenate(live) if live else np.zeros((0, 32), np.uint8))
+    return hashlib.sha256(
+        np.sort(digests.view(np.dtype((np.void, 32))).ravel()).tobytes()
+    ).hexdigest()
 
 
 def _compatible(base: Snapshot, model: str, size: int, overlap: int, reader: str | None) -> bool:
@@ -348,19 +403,76 @@ def _snapshot(
             s.name,
             len(s.articles),
             len(s.passages),
-            sum(len(t.spans) for t in s.sentences.values()),
+            s.sentence_count(),
             sorted(deleted.get(s.name, ())),
         )
         for s in segments
     ]
-    live = [(s, d) for s in segments for d in s.articles if d not in deleted.get(s.name, ())]
+    gone = [deleted.get(s.name, frozenset()) for s in segments]
     listed = replace(
         manifest,
-        articles=len(live),
-        passages=sum(int(np.count_nonzero(~s.rows_of(deleted.get(s.name, ())))) for s in segments),
-        sentences=sum(len(s.sentences[d].spans) for s, d in live),
+        articles=sum(len(s.articles) - len(g) for s, g in zip(segments, gone, strict=True)),
+        passages=sum(
+            int(np.count_nonzero(~s.rows_of(g))) for s, g in zip(segments, gone, strict=True)
+        ),
+        sentences=sum(s.sentence_count(g) for s, g in zip(segments, gone, strict=True)),
         corpus_fingerprint=corpus_fingerprint(segments, deleted),
         segments=entries,
         checksums={},
     )
     return Snapshot(listed, segments, deleted)
+
+
+Value = TypeVar("Value")
+
+
+class _Live(Mapping[str, Value]):
+    """One of the segments' mappings by doc_id (`part`: articles, sentences or titles), read
+    as one over the live articles: each is asked of the segment holding it (`home`)."""
+
+    def __init__(
+        self,
+        home: dict[str, str],
+        named: dict[str, Segment],
+        part: Callable[[Segment], Mapping[str, Value]],
+    ) -> None:
+        self._home = home
+        self._named = named
+        self._part = part
+
+    def __getitem__(self, doc_id: str) -> Value:
+        return self._part(self._named[self._home[doc_id]])[doc_id]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._home
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._home)
+
+    def __len__(self) -> int:
+        return len(self._home)
+
+
+class _PassagesById(Mapping[int, Passage]):
+    """The live passages by vector id."""
+
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+
+    @cached_property
+    def _by_id(self) -> np.ndarray:
+        return np.argsort(self._rows.ids)
+
+    def __getitem__(self, vector_id: int) -> Passage:
+        ids = self._rows.ids
+        found = int(np.searchsorted(ids, vector_id, sorter=self._by_id))
+        if vector_id < 0 or found == len(ids) or ids[self._by_id[found]] != vector_id:
+            raise KeyError(vector_id)
+        index, local = self._rows.locate(int(self._by_id[found]))
+        return self._rows.segments[index].passages[local]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows.ids[self._rows.live].tolist())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._rows.live))

@@ -1,27 +1,25 @@
-"""The metadata store: articles, passages, sentences (spans, event dates, reader tokens) and
-titles in SQLite. The sentence vectors are a matrix beside it (index/segment_files.py)."""
+"""The metadata store: articles, sentences (event dates, reader tokens) and titles in SQLite,
+read one article at a time. Passage and sentence spans are in the segment's layout
+(index/layout.py), the sentence vectors a matrix beside it (index/segment_files.py)."""
 
 import sqlite3
+import threading
 from collections.abc import Iterable
 from contextlib import closing
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from corpus import Article
-from index.chunking import Passage
 from index.ingest import NO_TOKENS
+from index.manifest import IndexCorruptError
 
 SCHEMA = """
 CREATE TABLE articles (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, url TEXT, published TEXT,
     published_inferred INTEGER NOT NULL, language TEXT NOT NULL, text TEXT NOT NULL
-);
-CREATE TABLE passages (
-    vector_id INTEGER PRIMARY KEY, passage_id TEXT NOT NULL UNIQUE,
-    doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE TABLE sentences (
     doc_id TEXT NOT NULL REFERENCES articles(doc_id), start INTEGER NOT NULL,
@@ -41,7 +39,6 @@ SentenceRow = tuple[str, int, int, tuple[date, ...], np.ndarray]
 def write_store(
     path: Path,
     articles: Iterable[Article],
-    passages: Iterable[Passage],
     sentences: Iterable[SentenceRow],
     titles: Iterable[tuple[str, np.ndarray]],
 ) -> None:
@@ -65,10 +62,6 @@ def write_store(
             ),
         )
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
-            ((p.vector_id, p.passage_id, p.doc_id, p.start, p.end, p.text) for p in passages),
-        )
-        db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
             (
                 (doc, start, end, _dates_text(days), _tokens_blob(tokens))
@@ -81,45 +74,49 @@ def write_store(
         )
 
 
-def read_store(
-    path: Path, token_dimension: int
-) -> tuple[list[Article], list[Passage], list[SentenceRow], dict[str, np.ndarray]]:
-    """Everything in the database at `path` (opened read-only)."""
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        articles = [
-            Article(
-                doc_id,
-                title,
-                text,
-                source,
-                url,
-                published and date.fromisoformat(published),
-                bool(inferred),
-                language,
-            )
-            for doc_id, title, source, url, published, inferred, language, text in db.execute(
-                "SELECT * FROM articles ORDER BY doc_id"
-            )
-        ]
-        texts = {a.doc_id: a.text for a in articles}
-        passages = [
-            Passage(pid, doc_id, start, end, texts[doc_id])
-            for pid, doc_id, start, end in db.execute(
-                'SELECT passage_id, doc_id, start, "end" FROM passages'
-                ' ORDER BY doc_id, start, "end"'
-            )
-        ]
-        sentences = [
-            (doc_id, start, end, _dates(days), _tokens(tokens, token_dimension))
-            for doc_id, start, end, days, tokens in db.execute(
-                "SELECT * FROM sentences ORDER BY doc_id, start"
-            )
-        ]
-        titles = {
-            doc_id: _tokens(tokens, token_dimension)
-            for doc_id, tokens in db.execute("SELECT * FROM titles")
-        }
-    return articles, passages, sentences, titles
+class Store:
+    """A written store, opened read-only and read one article at a time; safe to share between
+    threads (one connection, used under a lock: each read is a primary-key lookup)."""
+
+    def __init__(self, path: Path, token_dimension: int) -> None:
+        self._dimension = token_dimension
+        self._lock = threading.Lock()
+        uri = f"file:{path}?mode=ro&immutable=1"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.articles = self._one("SELECT count(*) FROM articles")[0]
+        except sqlite3.DatabaseError as error:
+            raise IndexCorruptError(f"{path}: {error}") from error
+
+    def article(self, doc_id: str) -> Article:
+        row = self._one("SELECT * FROM articles WHERE doc_id = ?", doc_id)
+        doc_id, title, source, url, published, inferred, language, text = row
+        day = published and date.fromisoformat(published)
+        return Article(doc_id, title, text, source, url, day, bool(inferred), language)
+
+    def sentences(self, doc_id: str) -> tuple[tuple[np.ndarray, ...], tuple[tuple[date, ...], ...]]:
+        """The reader tokens and event dates of each sentence of `doc_id`, in text order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT tokens, event_dates FROM sentences WHERE doc_id = ? ORDER BY start",
+                (doc_id,),
+            ).fetchall()
+        return (
+            tuple(_tokens(tokens, self._dimension) for tokens, _ in rows),
+            tuple(_dates(days) for _, days in rows),
+        )
+
+    def title_tokens(self, doc_id: str) -> np.ndarray:
+        """The reader's token vectors of the title of `doc_id`."""
+        row = self._one("SELECT tokens FROM titles WHERE doc_id = ?", doc_id)
+        return _tokens(row[0], self._dimension)
+
+    def _one(self, sql: str, *parameters: str) -> tuple[Any, ...]:
+        with self._lock:
+            row = self._db.execute(sql, parameters).fetchone()
+        if row is None:
+            raise KeyError(parameters[0] if parameters else sql)
+        return row
 
 
 def _tokens_blob(tokens: np.ndarray) -> bytes:

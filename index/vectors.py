@@ -114,7 +114,9 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
-        index: Any = faiss.read_index(str(path))
+        """Read a saved index; its float16 vectors are memory-mapped (read as search needs
+        them), the quantised codes read into memory."""
+        index: Any = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
         if isinstance(index, faiss.IndexRefine):  # it owns what it was read with
             exact: Any = faiss.downcast_index(index.refine_index)
             exact.referenced_objects = [index]

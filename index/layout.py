@@ -1,0 +1,94 @@
+"""A segment's layout: what search needs of every article, passage and sentence, as arrays
+(ids, spans, sources, days, digests), so that a loaded segment reads article texts, event dates
+and reader tokens from its store only when a question needs them."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from corpus import Article
+from index.chunking import Passage
+
+LAYOUT_FILE = "layout.npz"
+
+
+@dataclass(frozen=True)
+class SegmentLayout:
+    """Articles in doc_id order (row i of the article arrays is `doc_ids[i]`), passages in row
+    order, sentences in article then text order."""
+
+    doc_ids: np.ndarray  # str
+    digests: np.ndarray  # (articles, 32) uint8: index.segment.article_digest of each
+    sources: np.ndarray  # str, casefolded, "" for none
+    days: np.ndarray  # int64 publication day (proleptic ordinal), -1 for none
+    passage_docs: np.ndarray  # int64 article of each row
+    passage_spans: np.ndarray  # (rows, 2) int64 start, end in the article's text
+    passage_ids: np.ndarray  # str
+    sentence_counts: np.ndarray  # int64 sentences of each article
+    sentence_spans: np.ndarray  # (sentences, 2) int64
+
+    @classmethod
+    def of(
+        cls,
+        articles: Mapping[str, Article],
+        digests: Mapping[str, bytes],
+        passages: Sequence[Passage],
+        sentence_spans: Mapping[str, np.ndarray],
+    ) -> "SegmentLayout":
+        """The layout of a segment held in memory (passages in row order)."""
+        order = sorted(articles)
+        position = {doc_id: i for i, doc_id in enumerate(order)}
+        spans = [sentence_spans[d] for d in order]
+        return cls(
+            doc_ids=np.array(order, dtype=str),
+            digests=_bytes_matrix(digests[d] for d in order),
+            sources=np.array([(articles[d].source or "").casefold() for d in order], dtype=str),
+            days=np.array([_day(articles[d]) for d in order], dtype=np.int64),
+            passage_docs=np.array([position[p.doc_id] for p in passages], dtype=np.int64),
+            passage_spans=np.array([(p.start, p.end) for p in passages], dtype=np.int64).reshape(
+                -1, 2
+            ),
+            passage_ids=np.array([p.passage_id for p in passages], dtype=str),
+            sentence_counts=np.array([len(s) for s in spans], dtype=np.int64),
+            sentence_spans=np.concatenate(spans).astype(np.int64).reshape(-1, 2)
+            if spans
+            else np.zeros((0, 2), dtype=np.int64),
+        )
+
+    @property
+    def sentence_starts(self) -> np.ndarray:
+        """Each article's first row in `sentence_spans` (and the total, last)."""
+        return np.concatenate(([0], np.cumsum(self.sentence_counts)))
+
+    def position(self, doc_id: str) -> int | None:
+        """The article row of `doc_id`, None when this segment does not hold it."""
+        found = int(np.searchsorted(self.doc_ids, doc_id))
+        return found if found < len(self.doc_ids) and self.doc_ids[found] == doc_id else None
+
+    def positions(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """The article rows of those of `doc_ids` this segment holds."""
+        wanted = np.array(sorted(set(doc_ids)), dtype=str)
+        if not len(wanted) or not len(self.doc_ids):
+            return np.zeros(0, dtype=np.int64)
+        found = np.searchsorted(self.doc_ids, wanted).clip(max=len(self.doc_ids) - 1)
+        return found[self.doc_ids[found] == wanted]
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as sink:
+            np.savez(sink, **self.__dict__)
+
+    @classmethod
+    def load(cls, path: Path) -> "SegmentLayout":
+        with np.load(path, allow_pickle=False) as stored:
+            return cls(**{name: stored[name] for name in cls.__dataclass_fields__})
+
+
+def _day(article: Article) -> int:
+    return article.published.toordinal() if article.published else -1
+
+
+def _bytes_matrix(values: Iterable[bytes]) -> np.ndarray:
+    rows = [np.frombuffer(v, dtype=np.uint8) for v in values]
+    return np.vstack(rows) if rows else np.zeros((0, 32), dtype=np.uint8)
