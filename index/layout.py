@@ -22,12 +22,12 @@ class SegmentLayout:
     doc_ids: np.ndarray  # str
     digests: np.ndarray  # (articles, 32) uint8: index.segment.article_digest of each
     sources: np.ndarray  # str, casefolded, "" for none
-    days: np.ndarray  # int64 publication day (proleptic ordinal), -1 for none
-    passage_docs: np.ndarray  # int64 article of each row
-    passage_spans: np.ndarray  # (rows, 2) int64 start, end in the article's text
-    passage_ids: np.ndarray  # str
-    sentence_counts: np.ndarray  # int64 sentences of each article
-    sentence_spans: np.ndarray  # (sentences, 2) int64
+    days: np.ndarray  # int32 publication day (proleptic ordinal), -1 for none
+    passage_docs: np.ndarray  # int32 article of each row
+    passage_spans: np.ndarray  # (rows, 2) int32 start, end in the article's text
+    passage_ids: np.ndarray  # bytes (ASCII)
+    sentence_counts: np.ndarray  # int32 sentences of each article
+    sentence_spans: np.ndarray  # (sentences, 2) int32
 
     @classmethod
     def of(
@@ -45,22 +45,22 @@ class SegmentLayout:
             doc_ids=np.array(order, dtype=str),
             digests=_bytes_matrix(digests[d] for d in order),
             sources=np.array([(articles[d].source or "").casefold() for d in order], dtype=str),
-            days=np.array([_day(articles[d]) for d in order], dtype=np.int64),
-            passage_docs=np.array([position[p.doc_id] for p in passages], dtype=np.int64),
-            passage_spans=np.array([(p.start, p.end) for p in passages], dtype=np.int64).reshape(
+            days=np.array([_day(articles[d]) for d in order], dtype=np.int32),
+            passage_docs=np.array([position[p.doc_id] for p in passages], dtype=np.int32),
+            passage_spans=np.array([(p.start, p.end) for p in passages], dtype=np.int32).reshape(
                 -1, 2
             ),
-            passage_ids=np.array([p.passage_id for p in passages], dtype=str),
-            sentence_counts=np.array([len(s) for s in spans], dtype=np.int64),
-            sentence_spans=np.concatenate(spans).astype(np.int64).reshape(-1, 2)
+            passage_ids=np.array([p.passage_id.encode() for p in passages], dtype=bytes),
+            sentence_counts=np.array([len(s) for s in spans], dtype=np.int32),
+            sentence_spans=np.concatenate(spans).astype(np.int32).reshape(-1, 2)
             if spans
-            else np.zeros((0, 2), dtype=np.int64),
+            else np.zeros((0, 2), dtype=np.int32),
         )
 
     @property
     def sentence_starts(self) -> np.ndarray:
         """Each article's first row in `sentence_spans` (and the total, last)."""
-        return np.concatenate(([0], np.cumsum(self.sentence_counts)))
+        return np.concatenate(([0], np.cumsum(self.sentence_counts, dtype=np.int64)))
 
     def position(self, doc_id: str) -> int | None:
         """The article row of `doc_id`, None when this segment does not hold it."""

@@ -13,6 +13,7 @@ import numpy as np
 from index.layout import LAYOUT_FILE, SegmentLayout
 from index.lexical import LexicalIndex
 from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_sha256
+from index.matrix_file import MatrixFile
 from index.segment import Segment, SentenceTable
 from index.store import Store, write_store
 from index.stored import StoredArticles, StoredPassages, StoredSentences, StoredTitles
@@ -176,16 +177,16 @@ def _ids_agree(vector_ids: np.ndarray, passage_ids: np.ndarray, sample: int = 10
     """Whether the lexical index's vector ids are those of the layout's passages, on up to
     `sample` rows spread over the segment (the files' checksums cover the rest)."""
     rows = np.unique(np.linspace(0, len(passage_ids) - 1, min(sample, len(passage_ids)), dtype=int))
-    expected = [int(str(passage_ids[r])[:15], 16) for r in rows]
+    expected = [int(passage_ids[r][:15], 16) for r in rows]
     return np.array_equal(vector_ids[rows], expected)
 
 
-def _sentence_matrix(path: Path) -> np.ndarray:
-    """The segment's sentence vectors, memory-mapped (read from disk as they are used)."""
+def _sentence_matrix(path: Path) -> MatrixFile:
+    """The segment's sentence vectors, read from disk as they are used."""
     try:
-        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+        matrix = MatrixFile(path)
     except (OSError, ValueError) as error:
         raise IndexCorruptError(f"{path}: {error}") from error
-    if matrix.dtype != np.float16 or matrix.ndim != 2:
-        raise IndexCorruptError(f"{path}: {matrix.dtype} {matrix.shape}, not a float16 matrix")
+    if matrix.dtype != np.float16:
+        raise IndexCorruptError(f"{path}: {matrix.dtype}, not a float16 matrix")
     return matrix

@@ -11,6 +11,7 @@ import numpy as np
 from corpus import Article
 from index.chunking import Passage
 from index.layout import SegmentLayout
+from index.matrix_file import MatrixFile
 from index.segment import SentenceDetails, SentenceTable
 from index.store import Store
 
@@ -66,10 +67,10 @@ class StoredTitles(_ByArticle[np.ndarray]):
 
 
 class StoredSentences(_ByArticle[SentenceTable]):
-    """Each article's sentence table: spans from the layout, vectors from the memory-mapped
-    matrix (rows in the layout's order), details from the store when first asked for."""
+    """Each article's sentence table: spans from the layout, vectors read from the segment's
+    matrix file (rows in the layout's order), details from the store when first asked for."""
 
-    def __init__(self, layout: SegmentLayout, store: Store, vectors: np.ndarray) -> None:
+    def __init__(self, layout: SegmentLayout, store: Store, vectors: MatrixFile) -> None:
         super().__init__(layout)
         self._store = store
         self._vectors = vectors
@@ -80,7 +81,7 @@ class StoredSentences(_ByArticle[SentenceTable]):
         doc_id = str(self._layout.doc_ids[position])
         return SentenceTable(
             self._layout.sentence_spans[first:last],
-            self._vectors[first:last],
+            self._vectors.rows(first, last),
             lambda: SentenceDetails(*self._store.sentences(doc_id)),
         )
 
@@ -100,4 +101,4 @@ class StoredPassages(Sequence[Passage]):
         doc_id = str(layout.doc_ids[layout.passage_docs[row]])
         start, end = (int(x) for x in layout.passage_spans[row])
         text = self._articles[doc_id].text
-        return Passage(str(layout.passage_ids[row]), doc_id, start, end, text)
+        return Passage(layout.passage_ids[row].decode(), doc_id, start, end, text)

@@ -7,6 +7,7 @@ import pytest
 from corpus import Article
 from index.directory import IndexDirectory, IndexMissingError
 from index.manifest import IndexCorruptError, IndexMismatchError
+from index.matrix_file import MatrixFile
 from index.search import Mode, Searcher
 from index.snapshot import Snapshot, build_snapshot
 from service.ranking import rank_passages
@@ -33,16 +34,26 @@ def test_publish_and_load_round_trip(tmp_path: Path, fake_snapshot: Snapshot) ->
 
 
 def test_sentence_vectors_are_read_from_disk_as_they_are_used(
-    tmp_path: Path, fake_snapshot: Snapshot
+    tmp_path: Path, fake_snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another process's load (not the publishing directory's own segments): every article's
-    sentence vectors are a slice of its segment's float16 matrix, mapped, not copied."""
+    """Another process's load (not the publishing directory's own segments): no sentence
+    vector is read at load; an article's are read from its segment's float16 matrix file,
+    its rows only, when its table is asked for."""
+    read: list[int] = []
+    rows = MatrixFile.rows
+
+    def counted(self: MatrixFile, first: int, last: int) -> np.ndarray:
+        read.append(last - first)
+        return rows(self, first, last)
+
+    monkeypatch.setattr(MatrixFile, "rows", counted)
     IndexDirectory(tmp_path).publish(fake_snapshot)
     loaded = IndexDirectory(tmp_path).load("fake-hashing")
+    assert read == []
     for doc_id, table in fake_snapshot.sentences.items():
-        mapped = loaded.sentences[doc_id].vectors
-        assert isinstance(mapped, np.memmap) and mapped.dtype == np.float16
-        assert np.array_equal(mapped, table.vectors)
+        vectors = loaded.sentences[doc_id].vectors
+        assert read[-1] == len(table.spans) and vectors.dtype == np.float16
+        assert np.array_equal(vectors, table.vectors)
 
 
 def test_rebuild_gives_the_same_ids(
