@@ -4,6 +4,7 @@ and reader tokens from its store only when a question needs them."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ class SegmentLayout:
     passage_ids: np.ndarray  # bytes (ASCII)
     sentence_counts: np.ndarray  # int32 sentences of each article
     sentence_spans: np.ndarray  # (sentences, 2) int32
+    passage_sentences: np.ndarray  # (rows, 2) int32 the sentences a passage is made of: first
+    # and past-the-last row of its article's (see `sentences_of`)
 
     @classmethod
     def of(
@@ -41,6 +44,7 @@ class SegmentLayout:
         order = sorted(articles)
         position = {doc_id: i for i, doc_id in enumerate(order)}
         spans = [sentence_spans[d] for d in order]
+        made_of = [sentences_of(sentence_spans[p.doc_id], p.start, p.end) for p in passages]
         return cls(
             doc_ids=np.array(order, dtype=str),
             digests=_bytes_matrix(digests[d] for d in order),
@@ -55,9 +59,10 @@ class SegmentLayout:
             sentence_spans=np.concatenate(spans).astype(np.int32).reshape(-1, 2)
             if spans
             else np.zeros((0, 2), dtype=np.int32),
+            passage_sentences=np.array(made_of, dtype=np.int32).reshape(-1, 2),
         )
 
-    @property
+    @cached_property
     def sentence_starts(self) -> np.ndarray:
         """Each article's first row in `sentence_spans` (and the total, last)."""
         return np.concatenate(([0], np.cumsum(self.sentence_counts, dtype=np.int64)))
@@ -77,12 +82,33 @@ class SegmentLayout:
 
     def save(self, path: Path) -> None:
         with path.open("wb") as sink:
-            np.savez(sink, **self.__dict__)
+            np.savez(sink, **{name: getattr(self, name) for name in self.__dataclass_fields__})
 
     @classmethod
     def load(cls, path: Path) -> "SegmentLayout":
         with np.load(path, allow_pickle=False) as stored:
             return cls(**{name: stored[name] for name in cls.__dataclass_fields__})
+
+
+def sentences_within(spans: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Rows of the sentences (`spans`, in text order) lying mostly inside [start, end)."""
+    overlap = np.minimum(spans[:, 1], end) - np.maximum(spans[:, 0], start)
+    return np.flatnonzero(overlap * 2 > spans[:, 1] - spans[:, 0])
+
+
+def nearest_sentence(spans: np.ndarray, start: int, end: int) -> int:
+    """Row of the sentence that overlaps [start, end) the most."""
+    return int(np.argmax(np.minimum(spans[:, 1], end) - np.maximum(spans[:, 0], start)))
+
+
+def sentences_of(spans: np.ndarray, start: int, end: int) -> tuple[int, int]:
+    """The sentences a passage [start, end) is made of, as first and past-the-last row: those
+    lying mostly inside it (they follow each other), else the one overlapping it most."""
+    inside = sentences_within(spans, start, end)
+    if not len(inside):
+        nearest = nearest_sentence(spans, start, end)
+        return nearest, nearest + 1
+    return int(inside[0]), int(inside[-1]) + 1
 
 
 def _day(article: Article) -> int:

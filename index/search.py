@@ -158,9 +158,4 @@ class Searcher:
 
     def _sentences_of(self, row: int) -> np.ndarray:
         """The vectors of the sentences `row`'s passage is made of."""
-        doc_id, start, end = self.snapshot.span(row)
-        table = self.snapshot.sentences[doc_id]
-        inside = table.within(start, end)
-        if not len(inside):
-            inside = np.array([table.nearest(start, end)])
-        return np.asarray(table.vectors[inside], dtype=np.float32)
+        return np.asarray(self.snapshot.passage_sentence_vectors(row), dtype=np.float32)

@@ -21,8 +21,9 @@ from index.embedding import Embedder, TokenProjection
 from index.embedding_cache import EmbeddingCache
 from index.event_dates import Dates, event_dates
 from index.ingest import NO_TOKENS, embed_texts
-from index.layout import SegmentLayout
+from index.layout import SegmentLayout, nearest_sentence, sentences_within
 from index.lexical import LexicalIndex
+from index.matrix_file import MatrixFile
 from index.row_filter import RowFilter
 from index.sentences import sentence_spans
 from index.vectors import VectorIndex
@@ -65,14 +66,11 @@ class SentenceTable:
 
     def within(self, start: int, end: int) -> np.ndarray:
         """Row numbers of the sentences that lie mostly inside [start, end)."""
-        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
-        length = self.spans[:, 1] - self.spans[:, 0]
-        return np.flatnonzero(overlap * 2 > length)
+        return sentences_within(self.spans, start, end)
 
     def nearest(self, start: int, end: int) -> int:
         """Row of the sentence that overlaps [start, end) the most."""
-        overlap = np.minimum(self.spans[:, 1], end) - np.maximum(self.spans[:, 0], start)
-        return int(np.argmax(overlap))
+        return nearest_sentence(self.spans, start, end)
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,6 +88,18 @@ class Segment:
     sentences: Mapping[str, SentenceTable]
     titles: Mapping[str, np.ndarray]  # reader token vectors of each article's title
     layout: SegmentLayout
+    sentence_matrix: MatrixFile | None = None  # a loaded segment's sentence vectors
+
+    def passage_sentence_vectors(self, row: int) -> np.ndarray:
+        """The vectors (float16) of the sentences passage `row` is made of (see
+        index.layout.sentences_of); a loaded segment reads only those rows."""
+        layout = self.layout
+        position = int(layout.passage_docs[row])
+        low, high = layout.passage_sentences[row].tolist()
+        if self.sentence_matrix is not None:
+            first = int(layout.sentence_starts[position])
+            return self.sentence_matrix.rows(first + low, first + high)
+        return self.sentences[str(layout.doc_ids[position])].vectors[low:high]
 
     def __len__(self) -> int:
         return len(self.layout.passage_docs)
@@ -97,13 +107,6 @@ class Segment:
     @cached_property
     def row_filter(self) -> RowFilter:
         return RowFilter(self.layout)
-
-    def span(self, row: int) -> tuple[str, int, int]:
-        """The article of passage `row` and where the passage lies in its text (read from the
-        layout: no article text is read)."""
-        layout = self.layout
-        start, end = layout.passage_spans[row].tolist()
-        return str(layout.doc_ids[layout.passage_docs[row]]), start, end
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         """A boolean per row: True where the row belongs to one of `doc_ids`."""

@@ -163,6 +163,7 @@ def read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segme
         StoredSentences(layout, store, sentence_vectors),
         StoredTitles(layout, store),
         layout,
+        sentence_vectors,
     )
 
 

@@ -104,10 +104,10 @@ class Snapshot:
         index, local = self.rows.locate(row)
         return self.segments[index].passages[local]
 
-    def span(self, row: int) -> tuple[str, int, int]:
-        """The article of the passage at `row` and the passage's start and end in its text."""
+    def passage_sentence_vectors(self, row: int) -> np.ndarray:
+        """The vectors (float16) of the sentences the passage at `row` is made of."""
         index, local = self.rows.locate(row)
-        return self.segments[index].span(local)
+        return self.segments[index].passage_sentence_vectors(local)
 
     def sentence_count(self) -> int:
         """How many sentences the live articles hold."""

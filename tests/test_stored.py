@@ -91,3 +91,18 @@ def test_layout_finds_the_articles_it_holds(fake_snapshot: Snapshot) -> None:
     assert layout.position("zzz") is None and layout.position("") is None
     assert layout.positions([held[2], "missing", held[0], held[2]]).tolist() == [0, 2]
     assert layout.positions([]).tolist() == []
+
+
+def test_a_passages_sentence_vectors_are_those_of_its_sentences(
+    tmp_path: Path, fake_snapshot: Snapshot
+) -> None:
+    loaded = _loaded(tmp_path, fake_snapshot)
+    for row in range(len(fake_snapshot.rows)):
+        passage = fake_snapshot.passage(row)
+        table = fake_snapshot.sentences[passage.doc_id]
+        inside = table.within(passage.start, passage.end)
+        if not len(inside):
+            inside = np.array([table.nearest(passage.start, passage.end)])
+        expected = table.vectors[inside]
+        assert np.array_equal(fake_snapshot.passage_sentence_vectors(row), expected)
+        assert np.array_equal(loaded.passage_sentence_vectors(row), expected)
