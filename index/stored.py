@@ -15,7 +15,7 @@ from index.matrix_file import MatrixFile
 from index.segment import SentenceDetails, SentenceTable
 from index.store import Store
 
-CACHED = 1024  # articles (and tables, titles) kept per segment once read
+CACHED = 4096  # articles (and tables, titles) kept per segment once read
 
 Value = TypeVar("Value")
 
