@@ -40,9 +40,9 @@ class SentenceDetails:
 
 @dataclass(frozen=True)
 class SentenceTable:
-    """The sentences of one article: spans into its text and their vectors (float16,
-    memory-mapped once loaded), one row each; their details are `details` or, for a stored
-    segment, read from its store the first time they are asked for."""
+    """The sentences of one article: spans into its text and their vectors (float16), one row
+    each; their details are `details` or, for a loaded segment, read from its store the first
+    time they are asked for."""
 
     spans: np.ndarray
     vectors: np.ndarray

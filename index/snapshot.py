@@ -101,8 +101,7 @@ class Snapshot:
 
     def passage(self, row: int) -> Passage:
         """The passage at `row` of the row space."""
-        index, local = self.rows.locate(row)
-        return self.segments[index].passages[local]
+        return _passage_at(self.rows, row)
 
     def passage_sentence_vectors(self, row: int) -> np.ndarray:
         """The vectors (float16) of the sentences the passage at `row` is made of."""
@@ -170,8 +169,7 @@ class Snapshot:
         (reading only those of this snapshot's articles that they concern)."""
         added = {a.doc_id: a for a in add}
         removed = set(remove) - added.keys()
-        if not hasattr(embedder, "embed_passages_with_tokens"):
-            reader = None
+        reader = _usable_reader(embedder, reader)
         m = self.manifest
         reader_id = reader.id if reader else None
         if not _compatible(self, embedder.model_id, m.chunk_size, m.chunk_overlap, reader_id):
@@ -182,10 +180,9 @@ class Snapshot:
                 m.chunk_overlap,
                 keep,
                 list(added.values()),
-                None,
-                progress,
-                reader,
-                cache,
+                progress=progress,
+                reader=reader,
+                cache=cache,
             )
         fresh = [a for _, a in sorted(added.items()) if self.articles.get(a.doc_id) != a]
         gone = {d for d in removed if d in self.home} | {a.doc_id for a in fresh}
@@ -272,8 +269,7 @@ def build_snapshot(
     gets its token vectors in the reader's space. Embeddings found in `cache` are not computed
     again; new ones are added to it."""
     articles = dict(keep) | {article.doc_id: article for article in add}
-    if not hasattr(embedder, "embed_passages_with_tokens"):
-        reader = None
+    reader = _usable_reader(embedder, reader)
     reader_id = reader.id if reader else None
     fresh = [a for _, a in sorted(articles.items())]
     if base is not None and _compatible(
@@ -283,7 +279,7 @@ def build_snapshot(
         gone = (base.articles.keys() - articles.keys()) | {a.doc_id for a in fresh}
         return _extend(base, fresh, gone, embedder, progress, reader, cache)
     manifest = _manifest(embedder, chunk_size, chunk_overlap, reader)
-    return _with_segment(_snapshot(manifest, (), {}), fresh, {}, embedder, progress, reader, cache)
+    return _with_segment(manifest, (), {}, fresh, {}, embedder, progress, reader, cache)
 
 
 def _extend(
@@ -298,18 +294,21 @@ def _extend(
     """`base` with its articles in `gone` tombstoned and a segment for `fresh` (taking `base`'s
     vectors of those whose text is unchanged), merged as index.merging says."""
     m = base.manifest
-    reused = {
-        a.doc_id: base.segment_of(a.doc_id)
-        for a in fresh
-        if a.doc_id in base.home and base.articles[a.doc_id].text == a.text
-    }
+    reusable = reusable_articles(
+        base, {a.doc_id: a for a in fresh}, m.model, m.chunk_size, m.chunk_overlap, m.reader
+    )
+    reused = {doc_id: base.segment_of(doc_id) for doc_id in reusable}
     manifest = _manifest(embedder, m.chunk_size, m.chunk_overlap, reader)
-    start = _snapshot(manifest, base.segments, _tombstoned(base, gone))
-    return _with_segment(start, fresh, reused, embedder, progress, reader, cache)
+    deleted = _tombstoned(base, gone)
+    return _with_segment(
+        manifest, base.segments, deleted, fresh, reused, embedder, progress, reader, cache
+    )
 
 
 def _with_segment(
-    start: Snapshot,
+    manifest: Manifest,
+    segments: tuple[Segment, ...],
+    deleted: Mapping[str, frozenset[str]],
     fresh: list[Article],
     reused: Mapping[str, Segment],
     embedder: Embedder,
@@ -317,17 +316,22 @@ def _with_segment(
     reader: TokenProjection | None,
     cache: EmbeddingCache | None,
 ) -> Snapshot:
-    """`start` plus a segment of `fresh` (those in `reused` taking their vectors from the
-    segment given there), merged as index.merging says."""
-    snapshot = start
+    """A snapshot of `segments` (with tombstones `deleted`) plus a segment of `fresh` (those
+    in `reused` taking their vectors from the segment given there), merged as index.merging
+    says."""
     if fresh:
-        m = start.manifest
-        splitting = (m.chunk_size, m.chunk_overlap)
+        splitting = (manifest.chunk_size, manifest.chunk_overlap)
         segment = build_segment(embedder, fresh, reused, splitting, progress, reader, cache)
-        snapshot = _snapshot(m, (*start.segments, segment), start.deleted)
+        segments = (*segments, segment)
+    snapshot = _snapshot(manifest, segments, deleted)
     while positions := to_merge([len(s) for s in snapshot.segments]):
         snapshot = snapshot.merged(positions)
     return snapshot
+
+
+def _usable_reader(embedder: Embedder, reader: TokenProjection | None) -> TokenProjection | None:
+    """`reader`, or None when `embedder` gives no token vectors to project."""
+    return reader if hasattr(embedder, "embed_passages_with_tokens") else None
 
 
 def _manifest(
@@ -468,11 +472,15 @@ class _PassagesById(Mapping[int, Passage]):
         found = int(np.searchsorted(ids, vector_id, sorter=self._by_id))
         if vector_id < 0 or found == len(ids) or ids[self._by_id[found]] != vector_id:
             raise KeyError(vector_id)
-        index, local = self._rows.locate(int(self._by_id[found]))
-        return self._rows.segments[index].passages[local]
+        return _passage_at(self._rows, int(self._by_id[found]))
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._rows.ids[self._rows.live].tolist())
 
     def __len__(self) -> int:
         return int(np.count_nonzero(self._rows.live))
+
+
+def _passage_at(rows: Rows, row: int) -> Passage:
+    index, local = rows.locate(row)
+    return rows.segments[index].passages[local]

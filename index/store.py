@@ -96,11 +96,9 @@ class Store:
 
     def sentences(self, doc_id: str) -> tuple[tuple[np.ndarray, ...], tuple[tuple[date, ...], ...]]:
         """The reader tokens and event dates of each sentence of `doc_id`, in text order."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT tokens, event_dates FROM sentences WHERE doc_id = ? ORDER BY start",
-                (doc_id,),
-            ).fetchall()
+        rows = self._rows(
+            "SELECT tokens, event_dates FROM sentences WHERE doc_id = ? ORDER BY start", doc_id
+        )
         return (
             tuple(_tokens(tokens, self._dimension) for tokens, _ in rows),
             tuple(_dates(days) for _, days in rows),
@@ -112,11 +110,15 @@ class Store:
         return _tokens(row[0], self._dimension)
 
     def _one(self, sql: str, *parameters: str) -> tuple[Any, ...]:
-        with self._lock:
-            row = self._db.execute(sql, parameters).fetchone()
-        if row is None:
+        """The first row `sql` selects; KeyError when there is none."""
+        rows = self._rows(sql, *parameters)
+        if not rows:
             raise KeyError(parameters[0] if parameters else sql)
-        return row
+        return rows[0]
+
+    def _rows(self, sql: str, *parameters: str) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
 
 
 def _tokens_blob(tokens: np.ndarray) -> bytes:

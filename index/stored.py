@@ -74,10 +74,9 @@ class StoredSentences(_ByArticle[SentenceTable]):
         super().__init__(layout)
         self._store = store
         self._vectors = vectors
-        self._starts = layout.sentence_starts
 
     def _read(self, position: int) -> SentenceTable:
-        first, last = int(self._starts[position]), int(self._starts[position + 1])
+        first, last = self._layout.sentence_starts[position : position + 2].tolist()
         doc_id = str(self._layout.doc_ids[position])
         return SentenceTable(
             self._layout.sentence_spans[first:last],
