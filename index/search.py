@@ -1,7 +1,8 @@
 """Candidate passages from a snapshot, per signal: passage vectors (FAISS), best sentence
 vectors and BM25 (bm25s). Fusing them into one ranking is service.ranking's job."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -93,6 +94,10 @@ class RowBm25:
 
 SENTENCE_CACHE_ROWS = 8192  # rows whose sentence vectors stay in memory (about 8 KB each)
 
+# A query vector, or a function computing it (a model runs on one core: BM25 uses another)
+QueryVector = np.ndarray | Callable[[], np.ndarray]
+_LEXICAL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
+
 
 class Searcher:
     """Finds candidate passages in one snapshot (their ranking is service.ranking's); safe to
@@ -108,28 +113,41 @@ class Searcher:
     def candidates(
         self,
         query: str,
-        vector: np.ndarray | None,
+        vector: QueryVector | None,
         mode: Mode,
         filters: Filters,
         n: int,
     ) -> Candidates:
-        """Up to `n` candidates per signal of `mode` for `query` (whose `vector` is embedded
-        here if not given), among the passages `filters` allow. The sentence signal ranks the
+        """Up to `n` candidates per signal of `mode` for `query`, among the passages `filters`
+        allow. The query's `vector` is embedded here if not given; while it is computed (here or
+        by the function given), BM25 runs on another thread. The sentence signal ranks the
         passages the other signals found by their best sentence."""
-        vector = self.embedder.embed_query(query) if vector is None else vector
         mask = self.snapshot.rows.mask(filters) if filters else None
-        terms = self.snapshot.lexical.terms(query)
+        best_lexical = 0 if mode is Mode.DENSE else n
+        if isinstance(vector, np.ndarray):
+            bm25, lexical = self._lexical(query, best_lexical, mask)
+        else:
+            pending = _LEXICAL.submit(self._lexical, query, best_lexical, mask)
+            vector = self.embedder.embed_query(query) if vector is None else vector()
+            bm25, lexical = pending.result()
         dense: dict[int, float] = {}
         sentence: dict[int, float] = {}
-        lexical: dict[int, float] = {}
-        bm25 = RowBm25(self.snapshot.lexical, terms)
-        if mode is not Mode.DENSE:
-            bm25 = replace(bm25, scores=self.snapshot.lexical.scores(terms))
-            lexical = self.snapshot.lexical.top(terms, n, mask, bm25.scores)
         if mode is not Mode.LEXICAL:
             dense = self._dense(vector, n, mask)
             sentence = self._best_sentences(dense.keys() | lexical.keys(), vector)
         return Candidates(dense, sentence, lexical, self.snapshot, vector, bm25)
+
+    def _lexical(
+        self, query: str, n: int, mask: np.ndarray | None
+    ) -> tuple[RowBm25, dict[int, float]]:
+        """The query's BM25 (over every row, unless `n` is 0) and its `n` best rows `mask`
+        allows."""
+        lexical = self.snapshot.lexical
+        terms = lexical.terms(query)
+        if not n:
+            return RowBm25(lexical, terms), {}
+        scores = lexical.scores(terms)
+        return RowBm25(lexical, terms, scores), lexical.top(terms, n, mask, scores)
 
     def term_weights(self, query: str) -> dict[str, float]:
         """The query's analysed terms with their IDF (unknown terms weigh the most)."""

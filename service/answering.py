@@ -6,6 +6,7 @@ This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothin
 import time
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache, partial
 
 import numpy as np
 
@@ -118,13 +119,11 @@ class QuestionAnswerer:
         started = time.perf_counter()
         question = self._checked(query, k)
         searcher = self.searcher
-        tokens = None
-        if self.reader is not None:
-            token_embedder: TokenEmbedder = self.embedder  # type: ignore[assignment]
-            vector, tokens = token_embedder.embed_query_tokens(question)
-        else:
-            vector = self.embedder.embed_query(question)
-        hits = rank_passages(searcher, question, k, mode, filters, vector, self.tuning)
+        encoded = cache(partial(self._encoded, question))  # while it runs, BM25 does too
+        hits = rank_passages(
+            searcher, question, k, mode, filters, lambda: encoded()[0], self.tuning
+        )
+        vector, tokens = encoded()
         passages = [
             CitedPassage(
                 rank,
@@ -170,6 +169,13 @@ class QuestionAnswerer:
         if tokens is not None and self.reader is not None:
             return pick_by_reader(searcher, question, tokens, hits, self.reader, self.tuning)
         return pick_by_formula(searcher, question, hits, self.tuning)
+
+    def _encoded(self, question: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The question's vector, and its token vectors if the reader reads them."""
+        if self.reader is None:
+            return self.embedder.embed_query(question), None
+        token_embedder: TokenEmbedder = self.embedder  # type: ignore[assignment]
+        return token_embedder.embed_query_tokens(question)
 
     def _checked(self, query: str, k: int) -> str:
         question = normalise_typography(query).strip()

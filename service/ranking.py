@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.chunking import Passage
-from index.search import Filters, Mode, Searcher
+from index.search import Filters, Mode, QueryVector, Searcher
 from service.candidates import Candidate, Question, candidates
 from service.query_language import is_english
 from service.reader import Reader
@@ -81,10 +81,11 @@ def rank_passages(
     k: int,
     mode: Mode = Mode.HYBRID,
     filters: Filters = Filters(),
-    vector: np.ndarray | None = None,
+    vector: QueryVector | None = None,
     tuning: RankingTuning = RankingTuning(),
 ) -> list[Hit]:
-    """The best `k` distinct passages for `query` (whose `vector` is embedded if not given)."""
+    """The best `k` distinct passages for `query` (whose `vector` is embedded if not given;
+    see `Searcher.candidates`)."""
     tuning = tuning.for_question(query)
     found = searcher.candidates(query, vector, mode, filters, max(tuning.candidates, 4 * k))
     rankings: list[tuple[float, dict[int, float]]] = []

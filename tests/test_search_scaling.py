@@ -1,11 +1,13 @@
 """Search without passes over the whole corpus: bm25s top-k, per-row BM25 from the postings,
 filters as arrays, best sentences of the candidate passages only."""
 
+import threading
 from datetime import date
 
 import numpy as np
 import pytest
 
+from index.merged import QueryTerms
 from index.search import Filters, Mode, Searcher
 from index.snapshot import Snapshot
 from tests.fakes import HashingEmbedder
@@ -79,3 +81,27 @@ def test_sentence_vectors_kept_in_memory_are_bounded(
     assert info.currsize == 3 and info.misses == 6
     again = {row: float((searcher.sentence_vectors(row) @ vector).max()) for row in range(6)}
     assert again == first
+
+
+def test_bm25_runs_while_the_query_is_embedded(
+    fake_snapshot: Snapshot, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lexical = fake_snapshot.lexical
+    scored = threading.Event()
+    score_every_row = lexical.scores
+
+    def scores(terms: QueryTerms) -> np.ndarray:
+        scored.set()
+        return score_every_row(terms)
+
+    def vector() -> np.ndarray:
+        # returns only once BM25 has run, which it can only do on another thread
+        assert scored.wait(timeout=60), "BM25 did not run while the vector was computed"
+        return fake_embedder.embed_query(QUERY)
+
+    monkeypatch.setattr(lexical, "scores", scores)
+    searcher = Searcher(fake_snapshot, fake_embedder)
+    found = searcher.candidates(QUERY, vector, Mode.HYBRID, Filters(), 8)
+    given = searcher.candidates(QUERY, fake_embedder.embed_query(QUERY), Mode.HYBRID, Filters(), 8)
+    assert found.lexical and found.lexical == given.lexical
+    assert found.dense == given.dense and found.sentence == given.sentence
