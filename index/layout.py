@@ -11,6 +11,7 @@ import numpy as np
 
 from corpus import Article
 from index.chunking import Passage
+from index.sentence_keys import sentence_hashes
 
 LAYOUT_FILE = "layout.npz"
 
@@ -31,6 +32,7 @@ class SegmentLayout:
     sentence_spans: np.ndarray  # (sentences, 2) int32
     passage_sentences: np.ndarray  # (rows, 2) int32 the sentences a passage is made of: first
     # and past-the-last row of its article's (see `sentences_of`)
+    sentence_hashes: np.ndarray  # (sentences,) int64 index.sentence_keys hash of each
 
     @classmethod
     def of(
@@ -60,6 +62,10 @@ class SegmentLayout:
             if spans
             else np.zeros((0, 2), dtype=np.int32),
             passage_sentences=np.array(made_of, dtype=np.int32).reshape(-1, 2),
+            sentence_hashes=np.concatenate(
+                [sentence_hashes(articles[d].text, sentence_spans[d]) for d in order]
+                or [np.zeros(0, dtype=np.int64)]
+            ),
         )
 
     @cached_property

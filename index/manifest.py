@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 5  # 2: sentences carry their event dates and reader tokens; 3: segments;
+FORMAT_VERSION = 6  # 2: sentences carry their event dates and reader tokens; 3: segments;
 # 4: sentence vectors in a float16 matrix beside the store, memory-mapped; 5: a segment's
-# passage and sentence spans in a layout file beside the store, its rows read on demand
+# passage and sentence spans in a layout file beside the store, its rows read on demand;
+# 6: the layout holds a hash of each sentence's words (syndicated copies)
 MANIFEST_FILE = "manifest.json"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from index.analysis import STOP_WORDS
-from service.text_folding import fold
+from index.text_folding import fold
 
 ROLES = {
     "ceo": r"pdg|ceo|chief executive(?: officer)?|president-directeur general"

@@ -3,7 +3,7 @@ opposed to a past event (« qui a remplacé Mira Murati ? »): French and Englis
 
 import re
 
-from service.text_folding import fold
+from index.text_folding import fold
 
 _CURRENT = re.compile(
     r"\bqui (?:est|sont) (?:l'|le |la |les )?(?:actuel\w* |nouve\w+ )?"

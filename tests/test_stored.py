@@ -12,6 +12,7 @@ from corpus import Article
 from index.directory import IndexDirectory
 from index.snapshot import Snapshot
 from index.store import Store
+from service.syndication import copies
 from tests.fakes import HashingEmbedder
 
 
@@ -106,3 +107,17 @@ def test_a_passages_sentence_vectors_are_those_of_its_sentences(
         expected = table.vectors[inside]
         assert np.array_equal(fake_snapshot.passage_sentence_vectors(row), expected)
         assert np.array_equal(loaded.passage_sentence_vectors(row), expected)
+
+
+def test_syndicated_copies_are_found_without_reading_an_article(
+    tmp_path: Path, fake_snapshot: Snapshot, fake_embedder: HashingEmbedder, reads: list[str]
+) -> None:
+    original = fake_snapshot.articles["9322674a4feffd24"]
+    # another site's copy: other typography, a line of its own, the same sentences
+    text = original.text.replace("'", "’").upper() + "\n\nLire aussi : notre dossier."
+    copy = Article("copy-of-9322", original.title, text, "Le Relais")
+    loaded = _loaded(tmp_path, fake_snapshot.updated(fake_embedder, add=[copy]))
+    found = copies(loaded)
+    assert reads == []
+    assert found[original.doc_id] == (copy.doc_id,) and found[copy.doc_id] == (original.doc_id,)
+    assert len(found) == 2

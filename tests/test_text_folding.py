@@ -1,6 +1,6 @@
 """Folding keeps one character per character, so offsets survive it."""
 
-from service.text_folding import fold, fold_char
+from index.text_folding import fold, fold_char
 
 
 def test_folding_a_text_folds_each_of_its_characters() -> None:
