@@ -11,7 +11,8 @@ from pathlib import Path
 FORMAT_VERSION = 6  # 2: sentences carry their event dates and reader tokens; 3: segments;
 # 4: sentence vectors in a float16 matrix beside the store, memory-mapped; 5: a segment's
 # passage and sentence spans in a layout file beside the store, its rows read on demand;
-# 6: the layout holds a hash of each sentence's words (syndicated copies)
+# 6: the layout holds a hash of each sentence's words (syndicated copies); the quantised codes
+# of the passage vectors are in shards (scan-<i>.faiss) beside the float16 vectors
 MANIFEST_FILE = "manifest.json"
 
 

@@ -1,7 +1,7 @@
 """A segment on disk: the files it is written to (a SQLite store, its layout's arrays, its
-sentence vectors as one float16 matrix, its FAISS passage index and its BM25 postings), where
-they lie in a generation folder, hard-linking them into a new generation, and opening them
-again with their counts verified."""
+sentence vectors as one float16 matrix, its FAISS passage index with its shards of quantised
+codes, its BM25 postings), where they lie in a generation folder, hard-linking them into a new
+generation, and opening them again with their counts verified."""
 
 import os
 from collections.abc import Iterable
@@ -94,14 +94,14 @@ def write_segment(segment: Segment, target: Path) -> dict[str, str]:
         len(segment.layout.sentence_spans),
         segment.vectors.dimension,
     )
-    segment.vectors.save(target / VECTORS_FILE)
+    vectors = segment.vectors.save(target / VECTORS_FILE)
     segment.lexical.save(target / LEXICAL_DIR)
     lexical = sorted(p for p in (target / LEXICAL_DIR).rglob("*") if p.is_file())
     files = [
         target / STORE_FILE,
         target / LAYOUT_FILE,
         target / SENTENCE_VECTORS_FILE,
-        target / VECTORS_FILE,
+        *vectors,
         *lexical,
     ]
     return {str(p.relative_to(target)): file_sha256(p) for p in files}
@@ -137,6 +137,7 @@ def read_segment(folder: Path, entry: SegmentEntry, manifest: Manifest) -> Segme
         "stored articles": (store.articles, entry.articles),
         "passages": (len(layout.passage_docs), entry.passages),
         "vectors": (len(vectors), entry.passages),
+        "scanned vectors": (vectors.scanned or entry.passages, entry.passages),
         "lexical entries": (len(lexical.ids), entry.passages),
         "sentences": (int(layout.sentence_counts.sum()), entry.sentences),
         "sentence spans": (len(layout.sentence_spans), entry.sentences),

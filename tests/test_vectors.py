@@ -1,5 +1,6 @@
-"""A segment's passage vectors: exact below `APPROXIMATE_FROM` rows, a quantised scan refined
-by the exact vectors above, the same through a save and a load."""
+"""A segment's passage vectors: exact below `APPROXIMATE_FROM` rows, a quantised scan (in
+shards scanned in parallel) refined by the exact vectors above, the same through a save and a
+load."""
 
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from index.vectors import APPROXIMATE_FROM, VectorIndex
 
 DIMENSION = 384
+SHARD_ROWS = 10_000  # three shards of codes in the large index
 
 
 def unit_rows(count: int, seed: int) -> np.ndarray:
@@ -19,7 +21,7 @@ def unit_rows(count: int, seed: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def large() -> tuple[np.ndarray, VectorIndex]:
     vectors = unit_rows(APPROXIMATE_FROM + 5_000, seed=1)
-    return vectors, VectorIndex.build(vectors, DIMENSION)
+    return vectors, VectorIndex.build(vectors, DIMENSION, shard_rows=SHARD_ROWS)
 
 
 def exact_top(vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray) -> set[int]:
@@ -74,10 +76,19 @@ def test_large_segments_load_as_they_were_saved(
     large: tuple[np.ndarray, VectorIndex], tmp_path: Path
 ) -> None:
     vectors, index = large
-    index.save(tmp_path / "vectors.faiss")
+    written = index.save(tmp_path / "vectors.faiss")
+    assert [p.name for p in written] == ["vectors.faiss", *(f"scan-{i}.faiss" for i in range(3))]
     loaded = VectorIndex.load(tmp_path / "vectors.faiss")
-    assert loaded.approximate and len(loaded) == len(vectors)
+    assert loaded.approximate and len(loaded) == loaded.scanned == len(vectors)
     query = unit_rows(1, seed=6)[0]
     assert np.array_equal(loaded.search(query, 10)[0], index.search(query, 10)[0])
     some = np.array([3, 70, 20_001])
     assert np.allclose(loaded.vectors(some), vectors[some], atol=1e-3)
+
+
+def test_every_shard_proposes_rows(large: tuple[np.ndarray, VectorIndex]) -> None:
+    """A query close to a row of each shard finds that row first, whichever shard holds it."""
+    vectors, index = large
+    for row in (5, SHARD_ROWS + 7, 2 * SHARD_ROWS + 11, len(vectors) - 1):
+        rows, scores = index.search(vectors[row], 3)
+        assert rows[0] == row and scores[0] == pytest.approx(1.0, abs=1e-3)
