@@ -2,6 +2,7 @@
 shards scanned in parallel) refined by the exact vectors above, the same through a save and a
 load."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,14 @@ def test_every_shard_proposes_rows(large: tuple[np.ndarray, VectorIndex]) -> Non
     for row in (5, SHARD_ROWS + 7, 2 * SHARD_ROWS + 11, len(vectors) - 1):
         rows, scores = index.search(vectors[row], 3)
         assert rows[0] == row and scores[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_shards_are_searched_from_several_threads_at_once(
+    large: tuple[np.ndarray, VectorIndex],
+) -> None:
+    _, index = large
+    queries = unit_rows(40, seed=7)
+    alone = [index.search(q, 10)[0].tolist() for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda q: index.search(q, 10)[0].tolist(), queries))
+    assert together == alone
