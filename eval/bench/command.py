@@ -77,6 +77,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         shutil.rmtree(work, ignore_errors=True)
     summary = summarise(floors, sizes)
     summary["machine"] = {
+        "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
@@ -98,3 +99,14 @@ def _size(passages: int, settings: Settings, embedder: Embedder, sentences: list
     step = settings.chunk_size - settings.chunk_overlap
     synthetic = recombined_articles(sentences, passages, step, seed=passages, prefix="synthetic")
     return Size(label, builtin_articles() + synthetic, RandomVectors(embedder), False)
+
+
+def _cpu_model() -> str:
+    """The processor's name as Linux reports it ("unknown" elsewhere): the encoder's floor
+    depends on it (its int8 kernels differ from one processor family to another)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return "unknown"
+    names = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    return next(names, "unknown")
