@@ -103,7 +103,7 @@ def _size(passages: int, settings: Settings, embedder: Embedder, sentences: list
 
 def _cpu_model() -> str:
     """The processor's name as Linux reports it ("unknown" elsewhere): the encoder's floor
-    depends on it (its int8 kernels differ from one processor family to another)."""
+    depends on it (19.7 ms a question on an AVX2-only AMD EPYC, 10.4 to 11.8 ms before)."""
     try:
         lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
     except OSError:
