@@ -98,7 +98,8 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from service.runtime import index_paths, load_embedder
 
-        change = index_paths(settings, load_embedder(settings), args.paths, args.replace)
+        embedder = load_embedder(settings, threads=settings.indexing_threads)
+        change = index_paths(settings, embedder, args.paths, args.replace)
     print(describe(change))
     return 0
 

@@ -30,19 +30,19 @@ from service.settings import Settings
 log = logging.getLogger("depeche.index")
 
 
-def load_embedder(settings: Settings) -> Embedder:
+def load_embedder(settings: Settings, threads: int | None = None) -> Embedder:
     """The configured model, loaded without any model hub (unless the environment allows one):
-    the CLI, the server and the evaluation all start the model here."""
+    the CLI, the server and the evaluation all start the model here. It runs on
+    `settings.torch_threads` threads, or `threads` (a batch build's)."""
     stay_offline()
+    threads = threads or settings.torch_threads
     if settings.encoder == "onnx" and settings.model == E5_MODEL_NAME:
         from index.onnx_embedding import OnnxEmbedder
 
         folder = Path(resolve_model(settings.model, settings.cache_dir))
-        return OnnxEmbedder(
-            settings.model, folder, threads=settings.torch_threads, device=settings.device
-        )
+        return OnnxEmbedder(settings.model, folder, threads=threads, device=settings.device)
     return SentenceTransformerEmbedder(
-        settings.model, settings.cache_dir, threads=settings.torch_threads, device=settings.device
+        settings.model, settings.cache_dir, threads=threads, device=settings.device
     )
 
 

@@ -3,6 +3,7 @@ run prints what changed; `depeche ask` says when its filters exclude every artic
 with the fake embedder."""
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
@@ -105,3 +106,15 @@ def test_index_optimize_merges_the_segments_into_one(run: Run, tmp_path: Path) -
 
     code, _ = run("index", "--optimize", str(mine))
     assert code == 2
+
+
+def test_index_runs_the_model_on_every_core_unless_told(tmp_path: Path) -> None:
+    for configured, expected in ((0, os.cpu_count()), (3, 3)):
+        settings = Settings(model="fake-hashing", data_dir=tmp_path / str(configured))
+        settings = settings.model_copy(update={"index_threads": configured})
+        with (
+            mock.patch("depeche_cli.get_settings", return_value=settings),
+            mock.patch("service.runtime.load_embedder", return_value=HashingEmbedder()) as load,
+        ):
+            assert main(["index"]) == 0
+        assert load.call_args.kwargs["threads"] == expected

@@ -48,6 +48,17 @@ def test_onnx_vectors_and_token_vectors_are_torchs(
     assert np.allclose(real_embedder.embed_passages(TEXTS), vectors, atol=1e-6)
 
 
+def test_a_build_on_more_threads_gives_the_vectors_questions_are_compared_with(
+    real_embedder: OnnxEmbedder,
+) -> None:
+    indexer = load_embedder(Settings(), threads=2)
+    vectors, tokens = indexer.embed_passages_with_tokens(TEXTS)
+    expected, expected_tokens = real_embedder.embed_passages_with_tokens(TEXTS)
+    assert np.allclose(vectors, expected, atol=1e-5)
+    for mine, theirs in zip(tokens, expected_tokens, strict=True):
+        assert np.allclose(mine, theirs, atol=1e-4)
+
+
 def cuda_present() -> bool:
     import onnxruntime
     import torch

@@ -51,11 +51,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         args.work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     embedder = load_embedder(settings)
+    indexer = load_embedder(settings, threads=settings.indexing_threads)  # as `depeche index`
     questions = [q.question for q in load_questions()]
     step = settings.chunk_size - settings.chunk_overlap
     floors = {
         "query_encoding_ms": tail(query_encoding_ms(embedder, questions, args.repeats)),
-        "encoder": f"{type(embedder).__name__}, {settings.torch_threads} thread(s)",
+        "encoder": f"{type(embedder).__name__}, {settings.torch_threads} thread(s) a "
+        f"question, {settings.indexing_threads} to index",
     }
     sentences = french_sentences()
     additions = recombined_articles(sentences, 3 * args.repeats, step, seed=1, prefix="added")
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     sizes = []
     try:
         for passages in args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES):
-            size = _size(passages, settings, embedder, sentences)
+            size = _size(passages, settings, embedder, indexer, sentences)
             kind = "real" if size.real_vectors else "random"
             print(f"\n== {size.label} passages ({kind} vectors)")
             folder = work / size.label
@@ -88,14 +90,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _size(passages: int, settings: Settings, embedder: Embedder, sentences: list[str]) -> Size:
-    """Real text and vectors at 10^3 passages; above, random vectors over real French text
-    (and the built-in corpus, so that the gold questions find their articles by words)."""
+def _size(
+    passages: int, settings: Settings, embedder: Embedder, indexer: Embedder, sentences: list[str]
+) -> Size:
+    """Real text embedded by `indexer` at 10^3 passages; above, random vectors over real French
+    text (and the built-in corpus, so that the gold questions find their articles by words)."""
     digits = len(str(passages)) - 1
     label = f"10^{digits}" if passages == 10**digits else str(passages)
     if passages <= REAL_PASSAGES:
         articles = real_articles(passages, settings.chunk_size, settings.chunk_overlap)
-        return Size(label, articles, embedder, True)
+        return Size(label, articles, indexer, True)
     step = settings.chunk_size - settings.chunk_overlap
     synthetic = recombined_articles(sentences, passages, step, seed=passages, prefix="synthetic")
     return Size(label, builtin_articles() + synthetic, RandomVectors(embedder), False)

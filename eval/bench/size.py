@@ -28,8 +28,9 @@ from service.settings import Settings
 
 @dataclass(frozen=True)
 class Size:
-    """One corpus to measure: its articles and the embedder that indexes them (the real model,
-    or random vectors for a size that cannot be embedded in time)."""
+    """One corpus to measure: its articles and the embedder that indexes them (the real model on
+    the threads `depeche index` gives it, or random vectors for a size that cannot be embedded
+    in time)."""
 
     label: str
     articles: list[Article]
@@ -80,7 +81,7 @@ def measure(
     }
     if size.real_vectors:
         texts = embedded_texts(snapshot, with_titles=reader is not None)
-        bare = batch_encoding_seconds(embedder, texts)
+        bare = batch_encoding_seconds(size.embedder, texts)
         figures |= {
             "texts_embedded": len(texts),
             "bare_encoding_s": round(bare, 2),
