@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 class CheckedFiles:
-    """The files of the last generation loaded or published, with their SHA-256."""
+    """The files of the last generation loaded or published, with their checksums."""
 
     def __init__(self) -> None:
         self._known: dict[tuple[int, int], tuple[int, int, str]] = {}

@@ -8,12 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import xxhash
+
 FORMAT_VERSION = 6  # 2: sentences carry their event dates and reader tokens; 3: segments;
 # 4: sentence vectors in a float16 matrix beside the store, memory-mapped; 5: a segment's
 # passage and sentence spans in a layout file beside the store, its rows read on demand;
 # 6: the layout holds a hash of each sentence's words (syndicated copies); the quantised codes
 # of the passage vectors are in shards (scan-<i>.faiss) beside the float16 vectors
 MANIFEST_FILE = "manifest.json"
+XXH3_PREFIX = "xxh3_128:"  # a file's checksum; a bare hex one (an earlier release's) is SHA-256
 
 
 class IndexUnusableError(RuntimeError):
@@ -89,8 +92,8 @@ class Manifest:
             )
 
     def check_files(self, folder: Path, known: Callable[[Path, str], bool] | None = None) -> None:
-        """Verify every file's SHA-256 against the manifest, but those `known(path, digest)`
-        says were checked already. Files are hashed in parallel (hashlib releases the GIL)."""
+        """Verify every file's checksum against the manifest, but those `known(path, digest)`
+        says were checked already. Files are hashed in parallel (the hashes release the GIL)."""
         unchecked = {
             folder / name: expected
             for name, expected in self.checksums.items()
@@ -100,15 +103,19 @@ class Manifest:
             if not path.is_file():
                 raise IndexCorruptError(f"{path} is missing")
         with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            digests = dict(zip(unchecked, pool.map(file_sha256, unchecked), strict=True))
-        for path, expected in unchecked.items():
-            if digests[path] != expected:
+            matches = pool.map(lambda item: file_checksum(*item) == item[1], unchecked.items())
+        for path, matched in zip(unchecked, matches, strict=True):
+            if not matched:
                 raise IndexCorruptError(f"{path} does not match its checksum in the manifest")
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def file_checksum(path: Path, like: str = XXH3_PREFIX) -> str:
+    """The checksum of the file at `path`, of the kind `like` is: xxh3-128 (written as
+    "xxh3_128:<hex>"; it reads a cached file at about 7 GB/s here, against 1.1 GB/s for
+    SHA-256) or, for a file written by an earlier release, SHA-256 ("<hex>")."""
+    xxh3 = like.startswith(XXH3_PREFIX)
+    digest = xxhash.xxh3_128() if xxh3 else hashlib.sha256()
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return XXH3_PREFIX + digest.hexdigest() if xxh3 else digest.hexdigest()

@@ -12,7 +12,7 @@ import numpy as np
 
 from index.layout import LAYOUT_FILE, SegmentLayout
 from index.lexical import LexicalIndex
-from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_sha256
+from index.manifest import IndexCorruptError, Manifest, SegmentEntry, file_checksum
 from index.matrix_file import MatrixFile
 from index.segment import Segment, SentenceTable
 from index.store import Store, write_store
@@ -27,7 +27,7 @@ SEGMENTS_DIR = "segments"
 
 
 class Stored(NamedTuple):
-    """Where a segment's files are on disk, checked, and their SHA-256 by path in `folder`."""
+    """Where a segment's files are on disk, checked, and their checksums by path in `folder`."""
 
     folder: Path
     checksums: dict[str, str]
@@ -104,7 +104,7 @@ def write_segment(segment: Segment, target: Path) -> dict[str, str]:
         *vectors,
         *lexical,
     ]
-    return {str(p.relative_to(target)): file_sha256(p) for p in files}
+    return {str(p.relative_to(target)): file_checksum(p) for p in files}
 
 
 def _write_sentence_matrix(

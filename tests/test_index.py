@@ -1,3 +1,4 @@
+import hashlib
 import json
 from pathlib import Path
 
@@ -82,6 +83,28 @@ def test_a_tampered_file_is_refused(tmp_path: Path, fake_snapshot: Snapshot, nam
         handle.write(b"\x00\x01\x02")
     with pytest.raises(IndexCorruptError, match="checksum"):
         directory.load("fake-hashing")
+
+
+def test_an_index_checksummed_by_an_earlier_release_loads_and_is_still_verified(
+    tmp_path: Path, fake_snapshot: Snapshot
+) -> None:
+    folder = IndexDirectory(tmp_path).publish(fake_snapshot)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert all(d.startswith("xxh3_128:") for d in manifest["checksums"].values())
+    manifest["checksums"] = {  # SHA-256 in hex, as releases before xxh3 wrote them
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        for name in manifest["checksums"]
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert (
+        IndexDirectory(tmp_path).load("fake-hashing").articles.keys()
+        == fake_snapshot.articles.keys()
+    )
+    with (folder / "sentences.npy").open("r+b") as handle:
+        handle.seek(200)
+        handle.write(b"\x00\x01\x02")
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        IndexDirectory(tmp_path).load("fake-hashing")
 
 
 def test_mismatched_counts_are_refused(tmp_path: Path, fake_snapshot: Snapshot) -> None:

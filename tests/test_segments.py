@@ -211,13 +211,13 @@ def test_following_a_new_generation_hashes_and_reads_only_its_new_segment(
     second = writer.publish(before.updated(fake_embedder, add=[note(6)]))
 
     hashed: list[Path] = []
-    original = manifest_module.file_sha256
+    original = manifest_module.file_checksum
 
-    def counted(path: Path) -> str:
+    def counted(path: Path, like: str) -> str:
         hashed.append(path)
-        return original(path)
+        return original(path, like)
 
-    with mock.patch.object(manifest_module, "file_sha256", counted):
+    with mock.patch.object(manifest_module, "file_checksum", counted):
         after = follower.load("fake-hashing")
     assert after.segments[0] is before.segments[0]  # held, not read again
     assert hashed and all(p.parent in (second, second / "lexical") for p in hashed)
