@@ -8,6 +8,7 @@ import sys
 from corpus import CorpusError
 from eval.bench.command import add_command as add_bench_command
 from eval.command import add_command as add_eval_command
+from index.directory import WriterBusyError
 from index.embedding import EmbeddingModelError
 from index.manifest import IndexUnusableError
 from index.ray_ingest import ClusterBuildError
@@ -16,6 +17,7 @@ from service.cli import add_commands
 from service.logs import configure_logging
 from service.remote import RemoteError
 from service.settings import get_settings
+from service.shared_state import SharedStateUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         RemoteError,
         EmbeddingModelError,
         ClusterBuildError,
+        WriterBusyError,
+        SharedStateUnavailable,
     ) as error:
         print(f"depeche: {error}", file=sys.stderr)
         return 2

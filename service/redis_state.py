@@ -122,11 +122,20 @@ class RedisWriterLock:
 
 def redis_state(settings: Settings) -> SharedState:
     """The shared state in the Redis at `settings.redis_url`."""
-    assert settings.redis_url is not None
-    url = settings.redis_url.get_secret_value()
-    client = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+    client = _client(settings)
     return SharedState(
         RedisSeenEvents(client),
         RedisTokenBuckets(client, settings.rate_limit, settings.rate_burst),
         RedisWriterLock(client),
     )
+
+
+def redis_writer_lock(settings: Settings) -> RedisWriterLock:
+    """The replicas' writer lock alone, for a writer that serves nothing (`depeche index`)."""
+    return RedisWriterLock(_client(settings))
+
+
+def _client(settings: Settings) -> redis.Redis:
+    assert settings.redis_url is not None
+    url = settings.redis_url.get_secret_value()
+    return redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)

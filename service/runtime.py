@@ -26,6 +26,7 @@ from service.ranking import RankingTuning
 from service.reader import Reader
 from service.served import ServedIndex
 from service.settings import Settings
+from service.shared_state import writer_lock
 
 log = logging.getLogger("depeche.index")
 
@@ -86,7 +87,7 @@ def index_articles(
 ) -> Change:
     """`index_paths` for articles already read, with the reader's token projection given."""
     directory = IndexDirectory(settings.index_dir)
-    with directory.writer_lock():
+    with writer_lock(settings).hold(), directory.writer_lock():
         previous = _reusable_index(directory, embedder)
         before = previous.articles if previous else {}
         added, replaced, unchanged = compare(before, articles)
@@ -125,7 +126,7 @@ def optimize_index(settings: Settings) -> Optimized:
     """Merge every segment of the live index into one, dropping tombstoned rows, and publish it
     (`depeche index --optimize`); nothing is embedded again."""
     directory = IndexDirectory(settings.index_dir)
-    with directory.writer_lock():
+    with writer_lock(settings).hold(), directory.writer_lock():
         live = directory.load(settings.model)
         merged = live.optimized()
         tombstones = sum(len(d) for d in live.deleted.values())

@@ -53,3 +53,13 @@ def shared_state(settings: Settings) -> SharedState:
         TokenBuckets(settings.rate_limit, settings.rate_burst),
         LocalWriterLock(),
     )
+
+
+def writer_lock(settings: Settings) -> WriterLock:
+    """The replicas' writer lock: in Redis when `settings.redis_url` is set, else none beyond
+    the index directory's own (one machine)."""
+    if settings.redis_url:
+        from service.redis_state import redis_writer_lock
+
+        return redis_writer_lock(settings)
+    return LocalWriterLock()

@@ -8,15 +8,18 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import redis
 
-from index.directory import WriterBusyError
+from depeche_cli import main
+from index.directory import IndexDirectory, WriterBusyError
 from service.redis_state import RedisSeenEvents, RedisTokenBuckets, RedisWriterLock, redis_state
 from service.settings import Settings
 from service.shared_state import LocalWriterLock, SharedStateUnavailable, shared_state
 from service.slack_dedupe import RecentIds
+from tests.fakes import HashingEmbedder
 from tests.redis_server import redis_server
 
 ROOT = Path(__file__).parent.parent
@@ -80,6 +83,23 @@ def test_one_writer_at_a_time_across_replicas(redis_url: str) -> None:
         pass
     with two.hold():
         pass
+
+
+def test_depeche_index_is_refused_while_a_replica_writes(
+    redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(model="fake-hashing", data_dir=tmp_path, redis_url=redis_url)
+    directory = IndexDirectory(settings.index_dir)
+    with (
+        mock.patch("depeche_cli.get_settings", return_value=settings),
+        mock.patch("service.runtime.load_embedder", return_value=HashingEmbedder()),
+    ):
+        with RedisWriterLock(client(redis_url)).hold():
+            assert main(["index"]) == 2
+            assert "another replica is updating the index" in capsys.readouterr().err
+            assert directory.current() is None
+        assert main(["index"]) == 0
+    assert directory.current() is not None
 
 
 def test_without_redis_writes_are_refused_and_reads_go_on() -> None:
