@@ -1,6 +1,7 @@
 """The HTTP API (FastAPI). It only translates: HTTP in, core call, HTTP out."""
 
 import asyncio
+import bisect
 import hmac
 import logging
 import re
@@ -17,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from corpus.article import DOC_ID
 from index.search import Filters
 from service.admin import admin_router
 from service.answering import Answer, QueryError, QuestionAnswerer
@@ -44,6 +46,7 @@ log = logging.getLogger("depeche.api")
 DOCS_ASSETS = "/docs/assets"
 ADMITTED = (413, 429, 503, 500)  # possible answers of every route behind admission control
 ANSWER_JSON = TypeAdapter(Answer)
+PAGE, MAX_PAGE = 100, 1000  # articles a page of GET /documents: by default, at most
 
 
 def create_app(
@@ -141,13 +144,28 @@ def create_app(
     @app.get(
         "/documents",
         response_model=list[DocumentSummary],
-        responses=documented(*guarded, *ADMITTED),
+        responses=documented(422, *guarded, *ADMITTED),
         dependencies=reader,
     )
-    def documents(answerer: Answerer) -> list[DocumentSummary]:
-        """Every indexed article's metadata."""
-        articles = sorted(answerer.snapshot.articles.values(), key=lambda a: a.doc_id)
-        return [DocumentSummary.of(a) for a in articles]
+    def documents(
+        request: Request,
+        response: Response,
+        answerer: Answerer,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Articles a page.")] = PAGE,
+        after: Annotated[
+            str | None, Query(pattern=DOC_ID, description="The last doc_id of the page before.")
+        ] = None,
+    ) -> list[DocumentSummary]:
+        """The indexed articles' metadata, by doc_id, a page at a time: when more follow, the
+        `Link` header gives the next page (`rel="next"`)."""
+        articles = answerer.snapshot.articles
+        ids = sorted(articles)
+        start = bisect.bisect_right(ids, after) if after is not None else 0
+        page = ids[start : start + limit]
+        if start + limit < len(ids):
+            following = request.url.include_query_params(limit=limit, after=page[-1])
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        return [DocumentSummary.of(articles[doc_id]) for doc_id in page]
 
     @app.get(
         "/documents/{doc_id}",

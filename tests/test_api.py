@@ -97,6 +97,25 @@ def test_documents_and_health(client: TestClient) -> None:
     assert health["articles"] == 5 and health["passages"] > 5
 
 
+def test_documents_come_a_page_at_a_time_following_the_link(client: TestClient) -> None:
+    everything = client.get("/documents").json()
+    assert "link" not in client.get("/documents").headers
+    pages, url = [], "/documents?limit=2"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        pages.append(response.json())
+        link = response.headers.get("link")
+        url = link[1 : link.index(">")] if link else ""
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [d for page in pages for d in page] == everything
+    assert [d["doc_id"] for d in everything] == sorted(d["doc_id"] for d in everything)
+    for bad in ("limit=0", "limit=1001", "after=a%20b"):
+        response = client.get(f"/documents?{bad}")
+        assert response.status_code == 422, bad
+        assert response.json()["message"].startswith(bad.split("=")[0])
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
