@@ -6,6 +6,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+from tqdm import tqdm
 
 from index.analysis import analyse
 
@@ -26,11 +27,15 @@ class LexicalIndex:
         self._postings = tuple(np.asarray(scores.get(k, [])) for k in ("data", "indices", "indptr"))
 
     @classmethod
-    def build(cls, ids: Sequence[int], texts: Sequence[str]) -> "LexicalIndex":
-        """Index `texts` (one per id); an empty corpus gives an index that scores nothing."""
+    def build(
+        cls, ids: Sequence[int], texts: Sequence[str], progress: bool = False
+    ) -> "LexicalIndex":
+        """Index `texts` (one per id), with a progress bar if asked; an empty corpus gives an
+        index that scores nothing."""
         bm25 = bm25s.BM25()
         if texts:
-            bm25.index([analyse(text) or [""] for text in texts], show_progress=False)
+            shown = tqdm(texts, desc="BM25 analysis", unit="passage", disable=not progress)
+            bm25.index([analyse(text) or [""] for text in shown], show_progress=False)
         return cls(bm25, np.asarray(ids, dtype=np.int64))
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:

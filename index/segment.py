@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
+from tqdm import tqdm
 
 from corpus import Article
 from index.chunking import Passage, chunk_article, make_splitter
@@ -127,8 +128,10 @@ def make_segment(
     sentences: dict[str, SentenceTable],
     titles: dict[str, np.ndarray],
     dimension: int,
+    progress: bool = False,
 ) -> Segment:
-    """A new segment of `articles`, whose `passages` have `vectors` (one row each, any order)."""
+    """A new segment of `articles`, whose `passages` have `vectors` (one row each, any order);
+    `progress` shows a bar while the BM25 postings are built."""
     order = sorted(range(len(passages)), key=lambda i: _place(passages[i]))
     ordered = tuple(passages[i] for i in order)
     held = {a.doc_id: a for a in articles}
@@ -139,7 +142,7 @@ def make_segment(
         held,
         ordered,
         VectorIndex.build(vectors[order] if len(order) else vectors, dimension),
-        LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered]),
+        LexicalIndex.build([p.vector_id for p in ordered], [p.text for p in ordered], progress),
         sentences,
         titles,
         SegmentLayout.of(held, digests, ordered, spans),
@@ -207,16 +210,22 @@ def build_segment(
         )
         row += len(spans)
     by_id = {a.doc_id: a for a in articles}
-    sentences = {d: _with_event_dates(t, by_id[d]) for d, t in sentences.items()}
+    dating = tqdm(sentences.items(), desc="Event dates", unit="article", disable=not show)
+    sentences = {d: _with_event_dates(t, by_id[d]) for d, t in dating}
     dimension = embedder.dimension
-    return make_segment(articles, passages, np.vstack(vectors), sentences, titles, dimension)
+    stacked = np.vstack(vectors)
+    return make_segment(articles, passages, stacked, sentences, titles, dimension, show)
 
 
 def merge(
-    segments: Sequence[Segment], dead: Mapping[str, frozenset[str]], dimension: int
+    segments: Sequence[Segment],
+    dead: Mapping[str, frozenset[str]],
+    dimension: int,
+    progress: bool = False,
 ) -> Segment:
     """One segment holding the live articles of `segments` (those not in `dead[name]`); the
-    vectors are copied, the BM25 postings rebuilt over the merged passages."""
+    vectors are copied, the BM25 postings rebuilt over the merged passages (with a progress
+    bar if asked)."""
     articles: list[Article] = []
     passages: list[Passage] = []
     vectors: list[np.ndarray] = []
@@ -231,7 +240,7 @@ def merge(
         sentences |= {d: t for d, t in segment.sentences.items() if d not in gone}
         titles |= {d: t for d, t in segment.titles.items() if d not in gone}
     stacked = np.vstack(vectors) if vectors else np.empty((0, dimension), dtype=np.float32)
-    return make_segment(articles, passages, stacked, sentences, titles, dimension)
+    return make_segment(articles, passages, stacked, sentences, titles, dimension, progress)
 
 
 def article_digest(article: Article) -> bytes:

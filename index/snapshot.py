@@ -192,21 +192,21 @@ class Snapshot:
         """The segment holding the live copy of article `doc_id`."""
         return next(s for s in self.segments if s.name == self.home[doc_id])
 
-    def merged(self, positions: Iterable[int]) -> "Snapshot":
+    def merged(self, positions: Iterable[int], progress: bool = False) -> "Snapshot":
         """This state with the segments at `positions` merged into one, placed last (their
-        tombstoned rows dropped)."""
+        tombstoned rows dropped; a progress bar while BM25 is rebuilt if asked)."""
         chosen = set(positions)
         picked = [s for i, s in enumerate(self.segments) if i in chosen]
         kept = tuple(s for i, s in enumerate(self.segments) if i not in chosen)
-        fused = merge(picked, self.deleted, self.manifest.dimension)
+        fused = merge(picked, self.deleted, self.manifest.dimension, progress)
         deleted = {s.name: self.deleted[s.name] for s in kept if s.name in self.deleted}
         return _snapshot(self.manifest, (*kept, fused), deleted)
 
-    def optimized(self) -> "Snapshot":
+    def optimized(self, progress: bool = False) -> "Snapshot":
         """This state as a single segment without tombstones (itself if it is one already)."""
         if len(self.segments) <= 1 and not self.deleted:
             return self
-        return self.merged(range(len(self.segments)))
+        return self.merged(range(len(self.segments)), progress)
 
     def save(self, folder: Path, stored: Mapping[str, Stored] | None = None) -> None:
         """Write the snapshot into `folder`: the last segment's files at its top, the others
@@ -325,7 +325,7 @@ def _with_segment(
         segments = (*segments, segment)
     snapshot = _snapshot(manifest, segments, deleted)
     while positions := to_merge([len(s) for s in snapshot.segments]):
-        snapshot = snapshot.merged(positions)
+        snapshot = snapshot.merged(positions, progress is not None)
     return snapshot
 
 

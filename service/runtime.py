@@ -128,7 +128,7 @@ def optimize_index(settings: Settings) -> Optimized:
     directory = IndexDirectory(settings.index_dir)
     with writer_lock(settings).hold(), directory.writer_lock():
         live = directory.load(settings.model)
-        merged = live.optimized()
+        merged = live.optimized(progress=True)
         tombstones = sum(len(d) for d in live.deleted.values())
         if merged is live:
             return Optimized(1, 0, None, len(live.passages))

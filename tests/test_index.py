@@ -187,3 +187,14 @@ def test_each_thread_stems_with_its_own_stemmer() -> None:
     assert len({id(first) for first, _ in pairs}) == 4  # not shared between threads
     assert _stemmer() not in [first for first, _ in pairs]
     assert all(result == results[0] for result in results)
+
+
+def test_a_build_with_progress_shows_each_long_step(capsys: pytest.CaptureFixture[str]) -> None:
+    articles = [Article(f"a{i}", f"Titre {i}", "Le 3 mai 2024, une grève. " * 80) for i in range(3)]
+    build_snapshot(HashingEmbedder(), 1000, 200, {}, articles)
+    assert capsys.readouterr().err == ""
+    snapshot = build_snapshot(HashingEmbedder(), 1000, 200, {}, articles, progress=print)
+    shown = capsys.readouterr().err
+    for step in ("Embedding", "Event dates", "BM25 analysis"):
+        assert step in shown, step
+    assert "3/3" in shown and f"{len(snapshot.passages)}/{len(snapshot.passages)}" in shown
