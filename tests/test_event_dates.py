@@ -9,7 +9,7 @@ import pytest
 from corpus import Article
 from eval.dating import load_dated, score_event_dates
 from index.directory import IndexDirectory
-from index.event_dates import Dates, event_dates
+from index.event_dates import Dates, event_dates, parse_day
 from index.manifest import IndexMismatchError, Manifest
 from index.sentences import sentence_spans
 from index.snapshot import Snapshot, build_snapshot
@@ -167,3 +167,14 @@ def test_build_snapshot_dates_sentences(fake_embedder: HashingEmbedder) -> None:
     article = Article("a", "T", "Le dimanche 19 novembre, Shear est nommé.", published=MONDAY_20)
     snapshot = build_snapshot(fake_embedder, 800, 150, keep={}, add=[article])
     assert snapshot.sentences["a"].event_dates == ((NOV[19],),)
+
+
+def test_a_day_is_read_with_its_year_or_as_the_latest_before_publication() -> None:
+    published = date(2023, 11, 20)
+    assert parse_day("le 1er décembre", published) == date(2022, 12, 1)
+    assert parse_day("Mardi 20 novembre", published) == date(2023, 11, 20)
+    assert parse_day("29 février", published) == date(2020, 2, 29)  # the last leap year
+    assert parse_day("3 sept. 2021", published) == date(2021, 9, 3)
+    assert parse_day("17/11/2023", published) == date(2023, 11, 17)
+    assert parse_day("31 avril 2023", published) is None
+    assert parse_day("12/31/2023", published) is None  # day first, as in French
