@@ -16,6 +16,7 @@ from index.snapshot import Snapshot
 SHARED = 0.8  # share of the shorter article's sentences found in the other
 MIN_SENTENCES = 3
 MAX_HOLDERS = 20  # a sentence this many articles hold is boilerplate, no sign of a copy
+_TABLE_SIZE = 1 << 22  # entries of the table of repeated hashes' low bits (4 MB)
 
 _cache: tuple[Snapshot, dict[str, tuple[str, ...]]] | None = None
 _lock = Lock()
@@ -38,11 +39,15 @@ def group_key(snapshot: Snapshot, doc_id: str) -> str:
 
 def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
     docs, hashes, owners = _live_sentence_hashes(snapshot)
+    sizes = np.bincount(owners, minlength=len(docs))
+    hashes, owners = _repeated(hashes, owners)
+    if not len(hashes):
+        return {}
     order = np.lexsort((owners, hashes))
     hashes, owners = hashes[order], owners[order]
     distinct = np.r_[True, (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])]
-    hashes, owners = hashes[distinct], owners[distinct]  # each sentence once per article
-    sizes = np.bincount(owners, minlength=len(docs))
+    sizes -= np.bincount(owners[~distinct], minlength=len(docs))  # each sentence once an article
+    hashes, owners = hashes[distinct], owners[distinct]
     starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
     holders = np.diff(np.r_[starts, len(hashes)])
     shared: Counter[tuple[int, int]] = Counter()
@@ -57,6 +62,24 @@ def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
             linked.setdefault(docs[a], set()).add(docs[b])
             linked.setdefault(docs[b], set()).add(docs[a])
     return {doc_id: tuple(sorted(others)) for doc_id, others in linked.items()}
+
+
+def _repeated(hashes: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose hash occurs more than once but fewer than MAX_HOLDERS times, the only
+    ones that can link articles (fewer holders than occurrences only when an article repeats a
+    sentence, which is boilerplate anyway): found
+    by sorting the hashes alone (numpy sorts values about 10x faster than it orders rows), then
+    looked up through a table of their low bits, which rules out most rows at once."""
+    ordered = np.sort(hashes)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    occurrences = np.diff(np.r_[starts, len(ordered)])
+    repeated = ordered[starts[(occurrences > 1) & (occurrences < MAX_HOLDERS)]]
+    low_bits = np.zeros(_TABLE_SIZE, dtype=bool)
+    low_bits[repeated & (_TABLE_SIZE - 1)] = True
+    maybe = np.flatnonzero(low_bits[hashes & (_TABLE_SIZE - 1)])
+    found = np.minimum(np.searchsorted(repeated, hashes[maybe]), len(repeated) - 1)
+    kept = maybe[repeated[found] == hashes[maybe]]
+    return hashes[kept], owners[kept]
 
 
 def _live_sentence_hashes(snapshot: Snapshot) -> tuple[list[str], np.ndarray, np.ndarray]:
