@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTH_NAMES = (  # by month, full names first: « sept. » must not stop at « sept »
+_MONTH_NAMES = (  # by month
     ("janvier", "janv."),
     ("février", "fevrier", "févr."),
     ("mars",),
@@ -44,7 +44,9 @@ _MONTH_NAMES = (  # by month, full names first: « sept. » must not stop at « 
     ("décembre", "decembre", "déc."),
 )
 _MONTH_NUMBER = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names}
-_MONTHS = "|".join(re.escape(name) for name in sorted(_MONTH_NUMBER, key=len, reverse=True))
+_MONTHS = "|".join(  # longest first, so that no name stops at a shorter one it begins with
+    re.escape(name) for name in sorted(_MONTH_NUMBER, key=len, reverse=True)
+)
 _NUMBERS = {"un": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7}
 _RELATIVE = {
     "la veille": -1,
@@ -75,9 +77,9 @@ _NAMED_DAY = re.compile(
     rf"(?:(?:{_WEEKDAY})\s+)?(?P<day>1er|\d{{1,2}})\s+(?P<month>{_MONTHS})(?:\s+(?P<year>\d{{4}}))?"
 )
 _NUMERIC_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")  # day, month, year
-_MAY_HOLD_A_DATE = re.compile(  # a word every expression above holds, in lowercase text
+_MAY_HOLD_A_DATE = re.compile(  # what every expression above holds, in lowercase text
     rf"(?:\d|1er)\s+(?:{_MONTHS})|\d/|{_WEEKDAY}|week-end|hier|veille|lendemain|même|jour"
-)  # most sentences hold none: checking this first makes dating 20x quicker
+)  # most sentences hold none, and this search costs about a fifth of the full expression's
 _INTERROGATIVES = ("qu'", "que ", "quel", "qui ", "pourquoi", "comment", "où ", "quand", "combien")
 _OPENING, _CLOSING = "«“", "»”"
 _LEADS = '•-–—«“"'

@@ -99,6 +99,11 @@ class Snapshot:
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
+    @cached_property
+    def doc_ids(self) -> list[str]:
+        """The live articles' doc_ids, sorted (once a snapshot: a listing pages through them)."""
+        return sorted(self.home)
+
     def passage(self, row: int) -> Passage:
         """The passage at `row` of the row space."""
         return _passage_at(self.rows, row)

@@ -158,8 +158,7 @@ def create_app(
     ) -> list[DocumentSummary]:
         """The indexed articles' metadata, by doc_id, a page at a time: when more follow, the
         `Link` header gives the next page (`rel="next"`)."""
-        articles = answerer.snapshot.articles
-        ids = sorted(articles)
+        articles, ids = answerer.snapshot.articles, answerer.snapshot.doc_ids
         start = bisect.bisect_right(ids, after) if after is not None else 0
         page = ids[start : start + limit]
         if start + limit < len(ids):

@@ -46,7 +46,7 @@ def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
     order = np.lexsort((owners, hashes))
     hashes, owners = hashes[order], owners[order]
     distinct = np.r_[True, (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])]
-    sizes -= np.bincount(owners[~distinct], minlength=len(docs))  # each sentence once an article
+    sizes -= np.bincount(owners[~distinct], minlength=len(docs))  # a repeat within one article
     hashes, owners = hashes[distinct], owners[distinct]
     starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
     holders = np.diff(np.r_[starts, len(hashes)])
@@ -66,10 +66,10 @@ def _groups(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
 
 def _repeated(hashes: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose hash occurs more than once but fewer than MAX_HOLDERS times, the only
-    ones that can link articles (fewer holders than occurrences only when an article repeats a
-    sentence, which is boilerplate anyway): found
-    by sorting the hashes alone (numpy sorts values about 10x faster than it orders rows), then
-    looked up through a table of their low bits, which rules out most rows at once."""
+    ones that can link articles (counted in occurrences, not holders: they differ only when an
+    article repeats a sentence). Found by sorting the hashes alone (numpy sorts values about 10x
+    faster than it orders rows), then through a table of their low bits, which rules out most
+    rows at once."""
     ordered = np.sort(hashes)
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     occurrences = np.diff(np.r_[starts, len(ordered)])

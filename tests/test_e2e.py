@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from index.directory import IndexDirectory
@@ -103,6 +104,18 @@ def test_health_and_bad_input_over_http(server: str) -> None:
     assert call(f"{server}/search", {"query": "x", "k": 0})[0] == 422
     assert call(f"{server}/search", {"query": "x", "extra": True})[0] == 422
     assert call(f"{server}/documents/unknown")[0] == 404
+
+
+def test_documents_page_by_page_over_http(server: str) -> None:
+    listed, url = [], f"{server}/documents?limit=2"
+    with httpx.Client(trust_env=False, timeout=30) as client:
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200
+            listed += [d["doc_id"] for d in response.json()]
+            url = response.links.get("next", {}).get("url", "")
+        assert client.get(f"{server}/documents?limit=0").status_code == 422
+    assert len(listed) == 5 and listed == sorted(set(listed))
 
 
 def test_sam_altman_timeline_over_http(server: str) -> None:

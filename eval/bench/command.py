@@ -51,7 +51,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         args.work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     embedder = load_embedder(settings)
-    indexer = load_embedder(settings, threads=settings.indexing_threads)  # as `depeche index`
+    indexer = (  # the model as `depeche index` runs it
+        embedder
+        if settings.indexing_threads == settings.torch_threads
+        else load_embedder(settings, threads=settings.indexing_threads)
+    )
     questions = [q.question for q in load_questions()]
     step = settings.chunk_size - settings.chunk_overlap
     floors = {
