@@ -1,23 +1,16 @@
 """The `depeche` command. The entry module is the one place that knows every part: the
 service's commands (index, ask, serve) and the evaluation's (eval, bench); neither imports the
-other's command line."""
+other's command line. Each command imports what it needs when it runs, so that `depeche ask
+--url` answers without loading the index's modules."""
 
 import argparse
 import sys
 
-from corpus import CorpusError
 from eval.bench.command import add_command as add_bench_command
 from eval.command import add_command as add_eval_command
-from index.directory import WriterBusyError
-from index.embedding import EmbeddingModelError
-from index.manifest import IndexUnusableError
-from index.ray_ingest import ClusterBuildError
-from service.answering import QueryError
 from service.cli import add_commands
 from service.logs import configure_logging
-from service.remote import RemoteError
 from service.settings import get_settings
-from service.shared_state import SharedStateUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +30,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.run(args, get_settings())
         return result
-    except (
+    except Exception as error:
+        if not isinstance(error, _told_in_one_line()):
+            raise
+        print(f"depeche: {error}", file=sys.stderr)
+        return 2
+
+
+def _told_in_one_line() -> tuple[type[Exception], ...]:
+    """The errors a command reports as one line and exit status 2 rather than a traceback
+    (imported once a command has failed, not before every command)."""
+    from corpus import CorpusError
+    from index.directory import WriterBusyError
+    from index.embedding import EmbeddingModelError
+    from index.manifest import IndexUnusableError
+    from index.ray_ingest import ClusterBuildError
+    from service.answering import QueryError
+    from service.remote import RemoteError
+    from service.shared_state import SharedStateUnavailable
+
+    return (
         CorpusError,
         QueryError,
         IndexUnusableError,
@@ -46,6 +58,4 @@ def main(argv: list[str] | None = None) -> int:
         ClusterBuildError,
         WriterBusyError,
         SharedStateUnavailable,
-    ) as error:
-        print(f"depeche: {error}", file=sys.stderr)
-        return 2
+    )

@@ -5,7 +5,7 @@ import urllib.request
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from index.search import Mode
+from index.query import Mode
 from service.answering import QuestionAnswerer
 
 

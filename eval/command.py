@@ -3,7 +3,6 @@
 
 import argparse
 
-from eval.runner import main
 from service.settings import Settings
 
 
@@ -15,4 +14,6 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.runner import main  # imported when it runs: other commands start quickly
+
     return main(args.options)

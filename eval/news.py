@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import mean, normalise
-from index.search import Filters, Mode
+from index.query import Filters, Mode
 from service.answering import QuestionAnswerer
 
 NEWS_FILE = Path(__file__).parent / "news_questions.jsonl"

@@ -18,7 +18,7 @@ from eval.distractors import french_man_pages
 from eval.gold import QUESTIONS_FILE, GoldSetError, Question, check_questions, load_questions
 from eval.news import load_news_questions, news_metrics
 from eval.scoring import Outcome, score, summarise
-from index.search import Mode
+from index.query import Mode
 from index.snapshot import build_snapshot
 from service.runtime import load_embedder, load_reader, make_answerer
 from service.settings import get_settings

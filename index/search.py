@@ -3,9 +3,7 @@ vectors and BM25 (bm25s). Fusing them into one ranking is service.ranking's job.
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import date
-from enum import StrEnum
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -14,43 +12,8 @@ from index.analysis import analyse
 from index.chunking import Passage
 from index.embedding import Embedder
 from index.merged import MergedLexical, QueryTerms
+from index.query import Filters, Mode
 from index.snapshot import Snapshot
-
-
-class Mode(StrEnum):
-    DENSE = "dense"
-    LEXICAL = "lexical"
-    HYBRID = "hybrid"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict search to some sources (case does not matter) and a published date range
-    (inclusive)."""
-
-    sources: frozenset[str] | None = None
-    published_from: date | None = None
-    published_to: date | None = None
-
-    def __bool__(self) -> bool:
-        return (
-            bool(self.sources) or self.published_from is not None or self.published_to is not None
-        )
-
-    def as_of(self, day: date | None) -> "Filters":
-        """These filters, further restricted to articles published on or before `day`: what
-        the news said as of that day."""
-        if day is None:
-            return self
-        return replace(self, published_to=min(day, self.published_to or day))
-
-    def __str__(self) -> str:
-        parts = [f"source {' or '.join(sorted(self.sources))}"] if self.sources else []
-        if self.published_from:
-            parts.append(f"published on or after {self.published_from}")
-        if self.published_to:
-            parts.append(f"published on or before {self.published_to}")
-        return ", ".join(parts) or "none"
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,7 @@ This is the core every edge uses (HTTP, Slack, CLI, evaluation); it knows nothin
 """
 
 import time
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from functools import cache, partial
 
 import numpy as np
@@ -13,81 +12,22 @@ import numpy as np
 from corpus.clean import normalise_typography
 from index.answer_types import asked
 from index.embedding import Embedder, TokenEmbedder
-from index.search import Filters, Mode, Searcher
+from index.query import Filters, Mode
+from index.search import Searcher
 from index.snapshot import Snapshot
 from service.answer_span import answer_span
+from service.answers import Answer, AnswerSentence, Citation, CitedPassage, CitedSentence, Copy
 from service.candidates import Question
 from service.news import Evidence, news_fields
-from service.ranking import Hit, Pick, RankingTuning, pick_by_formula, pick_by_reader, rank_passages
+from service.ranking import Hit, Pick, pick_by_formula, pick_by_reader, rank_passages
 from service.reader import Reader
+from service.tuning import RankingTuning
 
 MAX_K = 50
 
 
 class QueryError(ValueError):
     """The question cannot be answered as asked (empty, too long, bad k); says why."""
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where a text comes from: `article.text[start:end]` is the cited text."""
-
-    doc_id: str
-    title: str
-    source: str | None
-    url: str | None
-    published: date | None
-    start: int
-    end: int
-    also_published_by: tuple["Copy", ...] = ()  # syndicated copies of the same article
-
-
-@dataclass(frozen=True)
-class Copy:
-    """Another site's copy of the cited article."""
-
-    doc_id: str
-    source: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class CitedSentence:
-    """A sentence of another article about the answer's fact, with the day it tells."""
-
-    text: str
-    citation: Citation
-    event_date: date | None
-
-
-@dataclass(frozen=True)
-class CitedPassage:
-    rank: int
-    score: float
-    text: str
-    citation: Citation
-
-
-@dataclass(frozen=True)
-class AnswerSentence:
-    text: str
-    citation: Citation
-    confidence: float
-    event_date: date | None = None  # the latest day of the events the sentence tells
-    as_of: date | None = None  # the day the answer is known to hold (event, else publication)
-    superseded: tuple[CitedSentence, ...] = ()  # earlier states, newest first
-    supporting: tuple[CitedSentence, ...] = ()  # other articles stating the same fact
-    conflicting: tuple[CitedSentence, ...] = ()  # other articles giving another value
-
-
-@dataclass(frozen=True)
-class Answer:
-    query: str
-    no_answer: bool
-    answer: AnswerSentence | None
-    passages: list[CitedPassage]
-    took_ms: float
-    notice: str | None = None
 
 
 class QuestionAnswerer:

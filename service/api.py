@@ -19,9 +19,10 @@ from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corpus.article import DOC_ID
-from index.search import Filters
+from index.query import Filters
 from service.admin import admin_router
-from service.answering import Answer, QueryError, QuestionAnswerer
+from service.answering import QueryError, QuestionAnswerer
+from service.answers import Answer
 from service.errors import documented, error_response
 from service.library import Library
 from service.limits import AdmissionMiddleware, Limits

@@ -9,11 +9,14 @@ import textwrap
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from index.search import Filters, Mode
-from service.answering import Answer
-from service.library import Change
+from index.query import Filters, Mode
+from service.answers import Answer
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.library import Change
 
 log = logging.getLogger("depeche.cli")
 
@@ -122,7 +125,7 @@ def _optimize(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def describe(change: Change) -> str:
+def describe(change: "Change") -> str:
     """What `depeche index` changed, for a person."""
     lines = [
         f"{label} {_articles(len(ids))}: {', '.join(ids)}"

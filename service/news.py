@@ -17,12 +17,14 @@ from datetime import date
 
 import numpy as np
 
-from index.search import Filters, Mode, Searcher
+from index.query import Filters, Mode
+from index.search import Searcher
 from index.text_folding import fold
 from service.facts import Claim, Focus, Kind, claim_in, focus_of, names_in
-from service.ranking import RankingTuning, rank_passages
+from service.ranking import rank_passages
 from service.state_questions import asks_current_state
 from service.syndication import copies, group_key
+from service.tuning import RankingTuning
 
 READ_PASSAGES = 30
 # A state told as new at publication, and a role a person takes back (French and English).

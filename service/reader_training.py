@@ -28,8 +28,9 @@ from index.embedding import TokenEmbedder
 from index.search import Searcher
 from index.snapshot import Snapshot, build_snapshot
 from service.candidates import Candidate, Question, candidates
-from service.ranking import RankingTuning, formula_score, rank_passages
+from service.ranking import formula_score, rank_passages
 from service.reader import CARD_FILE, MODELS_DIR, SCALARS, WEIGHTS_FILE, file_id
+from service.tuning import RankingTuning
 
 if TYPE_CHECKING:
     import torch

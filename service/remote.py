@@ -7,8 +7,8 @@ import urllib.request
 
 from pydantic import TypeAdapter, ValidationError
 
-from index.search import Filters, Mode
-from service.answering import Answer
+from index.query import Filters, Mode
+from service.answers import Answer
 
 TIMEOUT_SECONDS = 60
 

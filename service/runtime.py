@@ -23,11 +23,11 @@ from index.embedding_cache import EmbeddingCache
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QuestionAnswerer
 from service.library import Change, Library, compare
-from service.ranking import RankingTuning
 from service.reader import Reader
 from service.served import ServedIndex
 from service.settings import Settings
 from service.shared_state import writer_lock
+from service.tuning import RankingTuning
 
 log = logging.getLogger("depeche.index")
 

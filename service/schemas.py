@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from corpus.article import DOC_ID, Article
 from corpus.clean import VISIBLE
-from index.search import Mode
+from index.query import Mode
 from service.answering import MAX_K
 
 

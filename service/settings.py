@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.ranking import RankingTuning
+from service.tuning import RankingTuning
 
 _TUNING = RankingTuning()  # the defaults live with the code using them
 

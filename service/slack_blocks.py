@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from corpus.dates import MONTH_NAMES
-from service.answering import Answer, Citation, CitedPassage
+from service.answers import Answer, Citation, CitedPassage
 
 MAX_BLOCKS = 50
 MAX_TEXT_CHARS = 3000

@@ -19,7 +19,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from index.search import Filters
+from index.query import Filters
 from service.answering import QueryError, QuestionAnswerer
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, Message, answer_message, text_message, usage_message

@@ -14,9 +14,12 @@ import numpy as np
 
 from corpus.clean import normalise_typography
 from index.analysis import analyse, analyse_cached
-from index.search import Filters, Searcher
-from service.answering import Citation, QueryError
-from service.ranking import RankingTuning, rank_passages
+from index.query import Filters
+from index.search import Searcher
+from service.answering import QueryError
+from service.answers import Citation
+from service.ranking import rank_passages
+from service.tuning import RankingTuning
 
 MAX_QUERY_CHARS = 1000
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from index.search import Filters
+from index.query import Filters
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
 from service.slack_blocks import text_message

@@ -34,7 +34,7 @@ from eval.gold import load_questions
 from eval.scoring import score, summarise
 from index.directory import IndexDirectory
 from index.embedding import Embedder
-from index.search import Mode
+from index.query import Mode
 from index.sentences import sentence_spans
 from index.snapshot import Snapshot, build_snapshot
 from service.redis_state import RedisWriterLock

@@ -25,7 +25,7 @@ import pytest
 from corpus import Article
 from index.directory import IndexDirectory, WriterBusyError
 from index.snapshot import Snapshot
-from service.answering import Answer
+from service.answers import Answer
 from service.library import Library
 from service.runtime import make_answerer
 from service.served import ServedIndex

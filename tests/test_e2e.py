@@ -210,6 +210,28 @@ def test_ask_asks_a_running_server(server: str, tmp_path: Path) -> None:
     assert text.returncode == 0 and "Emmett Shear" in text.stdout
 
 
+def test_asking_a_server_loads_no_model_nor_index_code(server: str, tmp_path: Path) -> None:
+    """`depeche ask --url` is a thin client: it imports neither the index nor numpy."""
+    script = (
+        "import sys, depeche_cli\n"
+        "code = depeche_cli.main(['ask', '--url', sys.argv[1], 'qui a remplacé Mira Murati ?'])\n"
+        "heavy = ('numpy', 'faiss', 'torch', 'onnxruntime', 'bm25s', 'index', 'eval')\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
+        "print(code, sorted(set(loaded) - {'index', 'index.query', 'eval', 'eval.command',"
+        " 'eval.bench', 'eval.bench.command'}), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, server],
+        env=os.environ | {"DEPECHE_DATA_DIR": str(tmp_path)},
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Emmett Shear" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "0 []"
+
+
 def test_ask_says_why_a_server_cannot_answer(server: str, tmp_path: Path) -> None:
     refused = run_ask("--url", server, "-k", "0", "qui ?", tmp_path=tmp_path)
     assert refused.returncode == 2 and "answered 422" in refused.stderr

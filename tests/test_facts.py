@@ -6,7 +6,7 @@ import pytest
 from index.snapshot import Snapshot
 from service.answering import QuestionAnswerer
 from service.facts import claim_in, focus_of
-from service.ranking import RankingTuning
+from service.tuning import RankingTuning
 from tests.fakes import HashingEmbedder
 
 CEO = focus_of("qui est le PDG d'OpenAI ?")

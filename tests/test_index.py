@@ -9,7 +9,8 @@ from corpus import Article
 from index.directory import IndexDirectory, IndexMissingError
 from index.manifest import IndexCorruptError, IndexMismatchError
 from index.matrix_file import MatrixFile
-from index.search import Mode, Searcher
+from index.query import Mode
+from index.search import Searcher
 from index.snapshot import Snapshot, build_snapshot
 from service.ranking import rank_passages
 from tests.fakes import HashingEmbedder

@@ -6,12 +6,13 @@ from datetime import date
 import pytest
 
 from corpus import Article
-from index.search import Filters
+from index.query import Filters
 from index.snapshot import Snapshot, build_snapshot
-from service.answering import AnswerSentence, QuestionAnswerer
+from service.answering import QuestionAnswerer
+from service.answers import AnswerSentence
 from service.facts import Kind, claim_in, focus_of
-from service.ranking import RankingTuning
 from service.state_questions import asks_current_state
+from service.tuning import RankingTuning
 from tests.fakes import HashingEmbedder
 
 CEO = "qui est le PDG d'OpenAI ?"

@@ -10,7 +10,7 @@ from eval.news import load_news_questions, news_metrics
 from eval.runner import load_news_thresholds, load_thresholds
 from eval.scoring import score, summarise
 from index.embedding import Embedder
-from index.search import Mode
+from index.query import Mode
 from index.snapshot import Snapshot
 from service.runtime import make_answerer
 from service.settings import Settings

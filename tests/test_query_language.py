@@ -1,7 +1,7 @@
 import pytest
 
 from service.query_language import is_english
-from service.ranking import RankingTuning
+from service.tuning import RankingTuning
 
 
 @pytest.mark.parametrize(

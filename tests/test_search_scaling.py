@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from index.merged import QueryTerms
-from index.search import Filters, Mode, Searcher
+from index.query import Filters, Mode
+from index.search import Searcher
 from index.snapshot import Snapshot
 from tests.fakes import HashingEmbedder
 

@@ -15,7 +15,8 @@ from corpus import Article
 from index.directory import IndexDirectory
 from index.manifest import IndexCorruptError, IndexMismatchError
 from index.merging import FACTOR, tier, to_merge
-from index.search import Filters, Mode, Searcher
+from index.query import Filters, Mode
+from index.search import Searcher
 from index.snapshot import Snapshot
 from service.ranking import rank_passages
 from tests.fakes import HashingEmbedder

@@ -22,9 +22,10 @@ from fastapi import FastAPI
 from slack_sdk.signature import SignatureVerifier
 
 from index.embedding import Embedder
-from index.search import Filters, Mode
+from index.query import Filters, Mode
 from index.snapshot import Snapshot
-from service.answering import Answer, QuestionAnswerer
+from service.answering import QuestionAnswerer
+from service.answers import Answer
 from service.api import create_app
 from service.settings import Settings
 from service.slack_blocks import APOLOGY, MAX_BLOCKS, MAX_TEXT_CHARS, NO_ANSWER

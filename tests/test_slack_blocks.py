@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from service.answering import Answer, AnswerSentence, Citation, CitedPassage
+from service.answers import Answer, AnswerSentence, Citation, CitedPassage
 from service.slack_blocks import (
     MAX_BLOCKS,
     MAX_TEXT_CHARS,

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from corpus import Article
-from index.search import Filters, Searcher
+from index.query import Filters
+from index.search import Searcher
 from index.snapshot import Snapshot, build_snapshot
 from service.answering import QueryError
 from service.slack_blocks import MAX_BLOCKS, MAX_TEXT_CHARS
