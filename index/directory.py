@@ -29,13 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index.checked import CheckedFiles
+from index.live import CURRENT_FILE, GENERATIONS_DIR, live_generation
 from index.manifest import IndexCorruptError, IndexUnusableError, Manifest
 from index.segment import Segment
 from index.segment_files import Stored, stored_segments
 from index.snapshot import Snapshot
-
-CURRENT_FILE = "CURRENT"
-GENERATIONS_DIR = "generations"
 
 
 class IndexMissingError(IndexUnusableError):
@@ -67,20 +65,17 @@ class WriterBusyError(RuntimeError):
 class IndexDirectory:
     """Publishes and loads snapshots under `root`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, checked: CheckedFiles | None = None) -> None:
+        """`checked`: files already verified (`index.live.verify_ahead`), not hashed again."""
         self.root = root
         self.generations = root / GENERATIONS_DIR
         self._stored: dict[str, Stored] = {}  # checked segment files to link, by segment name
-        self._checked = CheckedFiles()
+        self._checked = checked or CheckedFiles()
         self._held: weakref.WeakValueDictionary[str, Segment] = weakref.WeakValueDictionary()
 
     def current(self) -> Path | None:
         """The live generation folder, or None when nothing was published."""
-        try:
-            name = (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-        return self.generations / name if name else None
+        return live_generation(self.root)
 
     def load(self, model: str) -> Snapshot:
         """Load the live generation, refusing another model, a bad checksum or bad counts."""

@@ -46,7 +46,7 @@ class SegmentEntry:
 @dataclass(frozen=True)
 class Manifest:
     """Describes one published index generation: live counts (articles, passages and sentences
-    not tombstoned), its segments, and the SHA-256 of every file."""
+    not tombstoned), its segments, and the checksum of every file."""
 
     model: str
     dimension: int
@@ -93,7 +93,7 @@ class Manifest:
 
     def check_files(self, folder: Path, known: Callable[[Path, str], bool] | None = None) -> None:
         """Verify every file's checksum against the manifest, but those `known(path, digest)`
-        says were checked already. Files are hashed in parallel (the hashes release the GIL)."""
+        says were checked already."""
         unchecked = {
             folder / name: expected
             for name, expected in self.checksums.items()
@@ -102,11 +102,34 @@ class Manifest:
         for path in unchecked:
             if not path.is_file():
                 raise IndexCorruptError(f"{path} is missing")
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            matches = pool.map(lambda item: file_checksum(*item) == item[1], unchecked.items())
-        for path, matched in zip(unchecked, matches, strict=True):
+        for path, matched in _matching(unchecked).items():
             if not matched:
                 raise IndexCorruptError(f"{path} does not match its checksum in the manifest")
+
+    def verified_files(self, folder: Path) -> dict[str, str]:
+        """The checksums of the manifest's files in `folder` that hold them; a file missing,
+        unreadable or changed is left out (loading reports it)."""
+        matched = _matching(
+            {folder / name: digest for name, digest in self.checksums.items()},
+            unreadable_is_false=True,
+        )
+        return {name: d for name, d in self.checksums.items() if matched[folder / name]}
+
+
+def _matching(expected: dict[Path, str], unreadable_is_false: bool = False) -> dict[Path, bool]:
+    """Whether each file holds its checksum, hashed in parallel (the hashes release the GIL);
+    with `unreadable_is_false`, a file that cannot be read does not (else its error is raised)."""
+
+    def matches(item: tuple[Path, str]) -> bool:
+        try:
+            return file_checksum(*item) == item[1]
+        except OSError:
+            if unreadable_is_false:
+                return False
+            raise
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        return dict(zip(expected, pool.map(matches, expected.items()), strict=True))
 
 
 def file_checksum(path: Path, like: str = XXH3_PREFIX) -> str:

@@ -224,13 +224,17 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from index.live import verify_ahead
+
+    verified = verify_ahead(settings.index_dir)  # read while the server's modules load
+
     import uvicorn
 
     from service.api import create_app
     from service.runtime import Service, open_service
 
     def factory(s: Settings) -> Service:
-        return open_service(s, build_if_missing=True)
+        return open_service(s, build_if_missing=True, verified=verified)
 
     app = create_app(settings, factory)
     uvicorn.run(

@@ -4,12 +4,13 @@ writer."""
 import gc
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from corpus import Article, builtin_articles, read_paths
+from index.checked import CheckedFiles
 from index.directory import IndexDirectory, IndexMissingError
 from index.e5_model import E5_MODEL_NAME
 from index.embedding import (
@@ -172,14 +173,19 @@ class Service:
     library: Library | None = None
 
 
-def open_service(settings: Settings, build_if_missing: bool = False) -> Service:
+def open_service(
+    settings: Settings,
+    build_if_missing: bool = False,
+    verified: Future[CheckedFiles] | None = None,
+) -> Service:
     """Load the model and the newest readable index once (building it first if there is none
     and `build_if_missing`); an unreadable newest index is reported, not served. The model loads
     on another thread while the index's files are verified (both mostly outside Python's lock:
-    at 10^6 passages, 3.6 -> 2.8 s warm here, 11.2 -> 9.3 s from a cold cache)."""
-    directory = IndexDirectory(settings.index_dir)
+    at 10^6 passages, 3.6 -> 2.8 s warm here, 11.2 -> 9.3 s from a cold cache), or while the
+    verification started earlier (`index.live.verify_ahead`, `verified`) ends."""
     with ThreadPoolExecutor(1, thread_name_prefix="model") as pool:
         loading = pool.submit(load_embedder, settings)
+        directory = IndexDirectory(settings.index_dir, verified.result() if verified else None)
         try:
             snapshot, degraded = directory.load_last_good(settings.model)
         except IndexMissingError:

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from corpus import Article
+from index import manifest as manifest_module
 from index.directory import IndexDirectory, IndexMissingError
+from index.live import verify_ahead
 from index.manifest import IndexCorruptError, IndexMismatchError
 from index.matrix_file import MatrixFile
 from index.query import Mode
@@ -106,6 +108,37 @@ def test_an_index_checksummed_by_an_earlier_release_loads_and_is_still_verified(
         handle.write(b"\x00\x01\x02")
     with pytest.raises(IndexCorruptError, match="checksum"):
         IndexDirectory(tmp_path).load("fake-hashing")
+
+
+def test_files_verified_ahead_are_not_hashed_again_and_a_tampered_one_is_still_refused(
+    tmp_path: Path, fake_snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(IndexMissingError):
+        IndexDirectory(tmp_path, verify_ahead(tmp_path).result()).load("fake-hashing")
+    IndexDirectory(tmp_path).publish(fake_snapshot)
+    hashed: list[Path] = []
+    real = manifest_module.file_checksum
+
+    def counted(path: Path, like: str = manifest_module.XXH3_PREFIX) -> str:
+        hashed.append(path)
+        return real(path, like)
+
+    monkeypatch.setattr(manifest_module, "file_checksum", counted)
+    checked = verify_ahead(tmp_path).result()
+    assert hashed, "verifying ahead hashes the live generation's files"
+    hashed.clear()
+    loaded = IndexDirectory(tmp_path, checked).load("fake-hashing")
+    assert loaded.articles.keys() == fake_snapshot.articles.keys()
+    assert hashed == []
+    (tampered,) = tmp_path.rglob("sentences.npy")
+    with tampered.open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\x01\x02")
+    checked = verify_ahead(tmp_path).result()
+    hashed.clear()
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        IndexDirectory(tmp_path, checked).load("fake-hashing")
+    assert hashed == [tampered]  # only the file that did not match ahead was hashed again
 
 
 def test_mismatched_counts_are_refused(tmp_path: Path, fake_snapshot: Snapshot) -> None:
