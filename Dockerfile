@@ -11,6 +11,10 @@ ENV PIP_NO_CACHE_DIR=1 \
     DEPECHE_CACHE_DIR=/opt/depeche-cache
 
 WORKDIR /app
+# Apertium reads questions asked in English in French too (service/translation.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends apertium apertium-eng-spa apertium-fr-es \
+    && rm -rf /var/lib/apt/lists/*
 # CPU-only torch first, so that no CUDA build is pulled in by the other requirements.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md ./

@@ -19,8 +19,10 @@ from service.answer_span import answer_span
 from service.answers import Answer, AnswerSentence, Citation, CitedPassage, CitedSentence, Copy
 from service.candidates import Question
 from service.news import Evidence, news_fields
+from service.query_language import is_english
 from service.ranking import Hit, Pick, pick_by_formula, pick_by_reader, rank_passages
 from service.reader import Reader
+from service.translation import Translator
 from service.tuning import RankingTuning
 
 MAX_K = 50
@@ -40,8 +42,10 @@ class QuestionAnswerer:
         tuning: RankingTuning = RankingTuning(),
         max_query_chars: int = 1000,
         reader: Reader | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.embedder = embedder
+        self.translator = translator
         self.tuning = tuning
         self.max_query_chars = max_query_chars
         self.searcher = Searcher(snapshot, embedder)
@@ -60,9 +64,9 @@ class QuestionAnswerer:
         question = self._checked(query, k)
         searcher = self.searcher
         encoded = cache(partial(self._encoded, question))  # while it runs, BM25 does too
-        hits = rank_passages(
-            searcher, question, k, mode, filters, lambda: encoded()[0], self.tuning
-        )
+        tuning = self.tuning.for_question(question)
+        read = self._as_read(question)
+        hits = rank_passages(searcher, read, k, mode, filters, lambda: encoded()[0], tuning)
         vector, tokens = encoded()
         passages = [
             CitedPassage(
@@ -73,7 +77,7 @@ class QuestionAnswerer:
             )
             for rank, hit in enumerate(hits, start=1)
         ]
-        pick = self._pick(searcher, question, vector, tokens, hits)
+        pick = self._pick(searcher, read, vector, tokens, hits, tuning)
         answer = None
         if pick is not None and pick.answered:
             c = pick.candidate
@@ -104,11 +108,21 @@ class QuestionAnswerer:
         vector: np.ndarray,
         tokens: np.ndarray | None,
         hits: list[Hit],
+        tuning: RankingTuning,
     ) -> Pick | None:
         question = Question(text, vector, searcher.term_weights(text), asked(text))
         if tokens is not None and self.reader is not None:
-            return pick_by_reader(searcher, question, tokens, hits, self.reader, self.tuning)
-        return pick_by_formula(searcher, question, hits, self.tuning)
+            return pick_by_reader(searcher, question, tokens, hits, self.reader, tuning)
+        return pick_by_formula(searcher, question, hits, tuning)
+
+    def _as_read(self, question: str) -> str:
+        """`question`, followed by its French translation if it is asked in English: the
+        words of the articles then match it (the question is still embedded as asked, and
+        ranked with the English figures of `RankingTuning`)."""
+        if self.translator is None or not is_english(question):
+            return question
+        french = self.translator.translate(question)
+        return f"{question} {french}" if french else question
 
     def _encoded(self, question: str) -> tuple[np.ndarray, np.ndarray | None]:
         """The question's vector, and its token vectors if the reader reads them."""

@@ -28,6 +28,7 @@ from service.reader import Reader
 from service.served import ServedIndex
 from service.settings import Settings
 from service.shared_state import writer_lock
+from service.translation import english_to_french
 from service.tuning import RankingTuning
 
 log = logging.getLogger("depeche.index")
@@ -162,6 +163,7 @@ def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) ->
         ),
         settings.max_query_chars,
         load_reader(settings),
+        english_to_french() if settings.translate_english else None,
     )
 
 

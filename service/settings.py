@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         "chooses the answer sentence. Needs the default model; an index built without it is "
         "read with the formula alone until `depeche index` rebuilds it.",
     )
+    translate_english: bool = Field(
+        True,
+        description="Read a question asked in English with its French translation by Apertium "
+        "too (Debian packages apertium, apertium-eng-spa, apertium-fr-es; without them, or "
+        "false, it is read as asked).",
+    )
     max_query_chars: int = Field(1000, ge=1, description="Longest accepted question.")
     host: str = Field("127.0.0.1", description="Address `depeche serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `depeche serve` listens on.")
