@@ -29,29 +29,37 @@ _FLUSH = b"\0"
 class Translator:
     """A running pipeline (`command`, run by bash) that answers each text it reads, ended by a
     NUL, with its translation ended by a NUL; `translate` is thread-safe and gives up (None)
-    after `timeout` seconds, restarting the pipeline at the next question."""
+    after `timeout` seconds (`startup_timeout` for the first text, while the pipeline loads its
+    dictionaries on a busy machine), restarting the pipeline at the next question."""
 
-    def __init__(self, command: str, timeout: float = 2.0) -> None:
+    def __init__(self, command: str, timeout: float = 2.0, startup_timeout: float = 30.0) -> None:
         self.command = command
         self.timeout = timeout
+        self.startup_timeout = startup_timeout
         self._lock = threading.Lock()
+        self._loading = True  # until the pipeline first answers
         self._process: subprocess.Popen[bytes] | None = self._start()  # loads while idle
 
     def translate(self, text: str) -> str | None:
         line = _SPECIAL.sub(r"\\\1", " ".join(text.replace("\0", " ").split()))
         with self._lock:
+            process = self._process
             try:
-                process = self._process or self._start()
+                process = process or self._start()
                 assert process.stdin is not None and process.stdout is not None
                 # a trailing blank: the bilingual lookup waits for one before it flushes
                 process.stdin.write(line.encode() + b" \n" + _FLUSH)
                 process.stdin.flush()
-                output = _read_until_flush(process.stdout.fileno(), self.timeout)
+                timeout = self.startup_timeout if self._loading else self.timeout
+                output = _read_until_flush(process.stdout.fileno(), timeout)
+                self._loading = output is None
             except OSError as error:
                 log.warning("the English translator failed (%s); reading as asked", error)
                 output = None
             if output is None:
-                self.close()
+                if process is not None:
+                    _stop(process, patience=0)  # stuck or ended: killed at once
+                self._process = None
                 return None
         return _ESCAPED.sub(r"\1", output.decode("utf-8", "replace")).strip() or None
 
@@ -71,6 +79,7 @@ class Translator:
         )
         weakref.finalize(self, _stop, process)
         self._process = process
+        self._loading = True
         return process
 
 
@@ -90,14 +99,20 @@ def _read_until_flush(fd: int, timeout: float) -> bytes | None:
     return output[: -len(_FLUSH)]
 
 
-def _stop(process: "subprocess.Popen[bytes]") -> None:
-    if process.poll() is None:
+def _stop(process: "subprocess.Popen[bytes]", patience: float = 2.0) -> None:
+    """End the pipeline: its input closed, each stage ends and bash collects them; one that
+    has not ended within `patience` seconds is killed with its whole process group."""
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    try:
+        process.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            stream.close()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def pipeline_command(modes: Path, pairs: tuple[str, ...] = PAIRS) -> str | None:

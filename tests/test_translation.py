@@ -32,7 +32,7 @@ def test_each_text_comes_back_whole_through_the_stream_format() -> None:
 
 
 def test_a_pipeline_that_does_not_answer_is_stopped_and_started_again() -> None:
-    silent = Translator("sleep 600", timeout=0.2)
+    silent = Translator("sleep 600", timeout=0.2, startup_timeout=0.2)
     first = silent._process
     assert first is not None
     assert silent.translate("Who replaced Mira Murati?") is None
@@ -42,6 +42,13 @@ def test_a_pipeline_that_does_not_answer_is_stopped_and_started_again() -> None:
     assert silent._process is None
     ended = Translator("exit 0")
     assert ended.translate("Who?") is None  # a pipeline that ended says nothing, raises nothing
+
+
+def test_a_pipeline_slow_to_load_is_waited_for_once() -> None:
+    slow = Translator("sleep 1; cat", timeout=0.05, startup_timeout=60)
+    assert slow.translate("first") == "first"  # longer than `timeout`: it was loading
+    assert slow.translate("second") == "second"
+    slow.close()
 
 
 def _apertium_required() -> None:
