@@ -4,6 +4,7 @@ other's command line. Each command imports what it needs when it runs, so that `
 --url` answers without loading the index's modules."""
 
 import argparse
+import os
 import sys
 
 from eval.bench.command import add_command as add_bench_command
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.run(args, get_settings())
         return result
+    except BrokenPipeError:  # `depeche ask … | head`: the reader went away, as with any tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command stopped by it
     except Exception as error:
         if not isinstance(error, _told_in_one_line()):
             raise

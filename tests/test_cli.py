@@ -60,6 +60,23 @@ def test_ask_prints_a_cited_answer_and_json(tmp_path: Path, real_snapshot: Snaps
     assert refused.returncode == 2 and "the query is empty" in refused.stderr
 
 
+def test_output_cut_short_by_its_reader_ends_quietly(
+    tmp_path: Path, real_snapshot: Snapshot
+) -> None:
+    """`depeche timeline … | head`: no traceback when the reader has gone."""
+    IndexDirectory(tmp_path / "index").publish(real_snapshot)
+    command = [sys.executable, "-m", "depeche_cli", "timeline", "Sam Altman"]
+    env = os.environ | {"DEPECHE_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the only reader: its first line already has nowhere to go
+    errors = process.stderr.read()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors
+
+
 def test_index_reads_user_files_and_reports_errors(tmp_path: Path) -> None:
     articles = tmp_path / "articles"
     articles.mkdir()
