@@ -21,8 +21,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PAIRS = ("eng-spa", "es-fr")  # Debian packages apertium-eng-spa and apertium-fr-es
-_SPECIAL = re.compile(r"([\\\[\]^$/@<>{}*])")  # characters of Apertium's stream format
-_ESCAPED = re.compile(r"\\(.)")
+# only words and plain punctuation reach the pipeline: no character of Apertium's stream
+# format (^ $ / @ < > { } [ ] * \), nor a control character, which some stages wait on
+_UNREAD = re.compile(r"[^\w'’?!.,;:%-]+")
 _FLUSH = b"\0"
 
 
@@ -41,7 +42,9 @@ class Translator:
         self._process: subprocess.Popen[bytes] | None = self._start()  # loads while idle
 
     def translate(self, text: str) -> str | None:
-        line = _SPECIAL.sub(r"\\\1", " ".join(text.replace("\0", " ").split()))
+        line = " ".join(_UNREAD.sub(" ", text).split())
+        if not line:
+            return None
         with self._lock:
             process = self._process
             try:
@@ -61,7 +64,7 @@ class Translator:
                     _stop(process, patience=0)  # stuck or ended: killed at once
                 self._process = None
                 return None
-        return _ESCAPED.sub(r"\1", output.decode("utf-8", "replace")).strip() or None
+        return output.decode("utf-8", "replace").strip() or None
 
     def close(self) -> None:
         """Stop the pipeline (it starts again at the next question)."""

@@ -22,12 +22,16 @@ ANSWERS_WENG = (
 )
 
 
-def test_each_text_comes_back_whole_through_the_stream_format() -> None:
+def test_words_and_punctuation_reach_the_pipeline_other_characters_do_not() -> None:
     echo = Translator("cat")
-    texts = [f"{i}: a/b [c] ^d$ @e <f> {{g}} *h \\i ?" for i in range(40)]
+    texts = [
+        f"{i}: l'OpenAI’s board, 95 % élu-e ? a/b [c] ^d$ @e <f> {{g}} *h \\i 😀" for i in range(40)
+    ]
+    expected = [f"{i}: l'OpenAI’s board, 95 % élu-e ? a b c d e f g h i" for i in range(40)]
     with ThreadPoolExecutor(8) as pool:
-        assert list(pool.map(echo.translate, texts)) == texts
-    assert echo.translate("two\nlines\0and a NUL") == "two lines and a NUL"
+        assert list(pool.map(echo.translate, texts)) == expected
+    assert echo.translate("two\nlines\0and\x0ccontrols") == "two lines and controls"
+    assert echo.translate("^$ <> 😀") is None  # nothing left to translate
     echo.close()
 
 
@@ -91,6 +95,16 @@ def test_an_english_question_is_searched_with_its_translation_a_french_one_as_as
     french = "Que fait Microsoft pour les employés ?"
     assert top(answerer, french) == top(untranslated, french)
     assert "Weng" not in top(answerer, french)
+
+
+def test_what_once_stalled_apertium_is_answered_at_once() -> None:
+    _apertium_required()
+    translator = english_to_french()
+    assert translator is not None and translator.translate("Who?")
+    for text in ("^", "How many +e4o^ ?", "What\x0c?", "Who [) ^+t4\x0c~5En]Ew[h\x0c[eb^ ?"):
+        translator.translate(text)  # each within the per-question timeout, or it restarts
+        assert translator._process is not None and not translator._loading
+    assert translator.translate("How many employees signed the letter?")
 
 
 def test_the_server_starts_apertium_once_and_stops_it_with_the_process() -> None:
