@@ -38,17 +38,17 @@ class Translator:
         self.timeout = timeout
         self.startup_timeout = startup_timeout
         self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
         self._loading = True  # until the pipeline first answers
-        self._process: subprocess.Popen[bytes] | None = self._start()  # loads while idle
+        self._start()  # the pipeline loads its dictionaries while the server starts
 
     def translate(self, text: str) -> str | None:
         line = " ".join(_UNREAD.sub(" ", text).split())
         if not line:
             return None
         with self._lock:
-            process = self._process
             try:
-                process = process or self._start()
+                process = self._process or self._start()
                 assert process.stdin is not None and process.stdout is not None
                 # a trailing blank: the bilingual lookup waits for one before it flushes
                 process.stdin.write(line.encode() + b" \n" + _FLUSH)
@@ -60,16 +60,19 @@ class Translator:
                 log.warning("the English translator failed (%s); reading as asked", error)
                 output = None
             if output is None:
-                if process is not None:
-                    _stop(process, patience=0)  # stuck or ended: killed at once
-                self._process = None
+                self._end(patience=0)  # stuck or ended: killed at once
                 return None
         return output.decode("utf-8", "replace").strip() or None
 
     def close(self) -> None:
         """Stop the pipeline (it starts again at the next question)."""
+        with self._lock:
+            self._end(patience=2.0)
+
+    def _end(self, patience: float) -> None:
         if self._process is not None:
-            _stop(self._process)
+            self._at_exit.detach()
+            _stop(self._process, patience)
             self._process = None
 
     def _start(self) -> "subprocess.Popen[bytes]":
@@ -80,7 +83,7 @@ class Translator:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, stopped as one
         )
-        weakref.finalize(self, _stop, process)
+        self._at_exit = weakref.finalize(self, _stop, process)  # at the latest
         self._process = process
         self._loading = True
         return process
