@@ -164,9 +164,13 @@ def formula_score(c: Candidate, tuning: RankingTuning) -> float:
     )
 
 
+def confidence(best: Candidate, known: float, tuning: RankingTuning) -> float:
+    """The formula's confidence in `best`: its score plus `known`, the share of the
+    question's terms the corpus knows at all, weighted."""
+    return formula_score(best, tuning) + tuning.known_weight * known
+
+
 def _pick(searcher: Searcher, question: Question, best: Candidate, tuning: RankingTuning) -> Pick:
-    """`best` with the formula's confidence: its score plus the share of the question's terms
-    the corpus knows at all."""
-    known = searcher.known_share(question.weights)
-    confidence = formula_score(best, tuning) + tuning.known_weight * known
-    return Pick(best, confidence, confidence >= tuning.threshold)
+    """`best` with the formula's confidence, answered if it reaches the threshold."""
+    sure = confidence(best, searcher.known_share(question.weights), tuning)
+    return Pick(best, sure, sure >= tuning.threshold)

@@ -8,7 +8,8 @@ per-token weight), a learned bilinear form compares the two texts as wholes (« 
 against a sentence full of figures), and a small network combines these interactions with
 what is known before reading (cosine, shared terms, answer type, passage rank). Its output
 is a logit (sigmoid: the probability that the sentence answers), added with the weight
-chosen by cross-validation to the answer formula's score (service/ranking.py).
+chosen by cross-validation to the answer formula's score (service/ranking.py). Its card also
+holds the `no_answer` threshold calibrated on the training corpus (service/calibration.py).
 
 Inference is NumPy only; `service/reader_training.py` trains the same computation in torch
 (`depeche train-reader`). The weights ship in `service/models/`.
@@ -64,6 +65,8 @@ class Reader:
         self.id: str = card["id"]
         self.weight: float = float(card["weight"])
         self.passages_read = int(card["passages_read"])
+        # the answer confidence below which no_answer is returned, calibrated with this reader
+        self.threshold = float(card["no_answer"]["threshold"])
         self.dimension = int(self.weights["projection"].shape[1])
 
     @classmethod
@@ -72,12 +75,12 @@ class Reader:
             with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as data:
                 weights = {name: data[name] for name in data.files}
             card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError) as error:
+            return cls(weights, card)
+        except (OSError, ValueError, KeyError, TypeError) as error:
             raise ReaderError(
-                f"cannot load the reader from {folder}: {error}; rebuild it with "
+                f"cannot load the reader from {folder}: {error!r}; rebuild it with "
                 "`depeche train-reader`"
             ) from error
-        return cls(weights, card)
 
     def project(self, tokens: np.ndarray) -> np.ndarray:
         """Token vectors of the embedding model -> the reader's normalised token space."""

@@ -7,7 +7,8 @@ hand-written answer offsets. Loss: softmax over each answerable question's candi
 the answer) plus a binary term on every candidate (answers or not). Cross-validation by story
 (a story's articles never train the fold that tests them) chooses the weight of the reader's
 logit next to the answer formula, and reports the figures by question kind: formula alone,
-reader alone, and both.
+reader alone, and both. The same out-of-fold picks calibrate the `no_answer` threshold
+(service/calibration.py), recorded in the card.
 """
 
 import hashlib
@@ -27,8 +28,9 @@ from index.answer_types import asked
 from index.embedding import TokenEmbedder
 from index.search import Searcher
 from index.snapshot import Snapshot, build_snapshot
+from service.calibration import Calibration, calibrate
 from service.candidates import Candidate, Question, candidates
-from service.ranking import formula_score, rank_passages
+from service.ranking import confidence, formula_score, rank_passages
 from service.reader import CARD_FILE, MODELS_DIR, SCALARS, WEIGHTS_FILE, file_id
 from service.tuning import RankingTuning
 
@@ -64,6 +66,7 @@ class Example:
     neighbours: list[tuple[int, int]]
     title: list[int]
     scalars: np.ndarray
+    known: float  # share of the question's terms the corpus knows (for the confidence)
 
 
 class TokenTable:
@@ -125,7 +128,8 @@ def build_examples(
         found = candidates(searcher, question, best, MIN_SENTENCE_CHARS)
         if not found:
             continue
-        examples.append(example(snapshot, item, question, found, table))
+        known = searcher.known_share(question.weights)
+        examples.append(example(snapshot, item, question, found, table, known))
     return examples
 
 
@@ -135,6 +139,7 @@ def example(
     question: Question,
     found: list[Candidate],
     table: TokenTable,
+    known: float,
 ) -> Example:
     from service.reader import scalar_features
 
@@ -156,6 +161,7 @@ def example(
         ],
         title=[table.row("passage", snapshot.articles[c.doc_id].title) for c in found],
         scalars=np.vstack([scalar_features(c, question) for c in found]),
+        known=known,
     )
 
 
@@ -365,6 +371,17 @@ def choose_weight(examples: Sequence[Example], logits: Sequence[np.ndarray]) -> 
     return max(WEIGHTS, key=lambda w: (picked(w), -w))
 
 
+def calibrate_no_answer(examples: Sequence[Example], scores: Sequence[np.ndarray]) -> Calibration:
+    """The `no_answer` threshold, from the confidence of each question's best candidate by
+    `scores` (service/calibration.py)."""
+    confidences: dict[bool, list[float]] = {True: [], False: []}
+    for e, s in zip(examples, scores, strict=True):
+        best = e.candidates[int(np.argmax(s))]
+        tuning = TUNING.for_question(e.question.question)
+        confidences[e.question.answerable].append(confidence(best, e.known, tuning))
+    return calibrate(confidences[True], confidences[False])
+
+
 def _share(values: object) -> float:
     items = list(values)  # type: ignore[call-overload]
     return round(sum(items) / len(items), 3) if items else 0.0
@@ -429,6 +446,8 @@ def fit(
     oof = [out_of_fold[i] for i in range(len(examples))]
     weight = choose_weight(examples, oof)
     formula = [baseline(e) for e in examples]
+    combined = [f + weight * s for f, s in zip(formula, oof, strict=True)]
+    calibration = calibrate_no_answer(examples, combined)
     log("Final model on every training question")
     net = train(examples, table, SEED, log)
     out.mkdir(parents=True, exist_ok=True)
@@ -447,12 +466,16 @@ def fit(
         "cross_validation_by_story": {
             "formula": figures(examples, formula),
             "reader": figures(examples, oof),
-            "formula_plus_reader": figures(
-                examples, [f + weight * s for f, s in zip(formula, oof, strict=True)]
-            ),
+            "formula_plus_reader": figures(examples, combined),
         },
+        "no_answer": calibration.as_card(),
     }
     (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     for name, report in card["cross_validation_by_story"].items():
         log(f"Cross-validation by story, {name}: {report['all']} of answers picked")
+    log(
+        f"no_answer threshold {calibration.threshold}: withholds "
+        f"{calibration.answerable_withheld:.1%} of the answerable questions, catches "
+        f"{calibration.unanswerable_caught:.1%} of the unanswerable ones"
+    )
     return card

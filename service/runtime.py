@@ -151,6 +151,19 @@ def _reusable_index(directory: IndexDirectory, embedder: Embedder) -> Snapshot |
 
 def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) -> QuestionAnswerer:
     """The configured question-answering core over `snapshot`."""
+    reader = load_reader(settings)
+    if reader is not None and snapshot.manifest.reader != reader.id:
+        built = snapshot.manifest.reader
+        log.warning(
+            "The index was built %s, not for the shipped reader %s: answers are chosen by the "
+            "formula alone until `depeche index` rebuilds it",
+            f"for reader {built}" if built else "without the reader",
+            reader.id,
+        )
+        reader = None
+    threshold = settings.no_answer_threshold
+    if threshold is None:
+        threshold = reader.threshold if reader else RankingTuning.threshold
     return QuestionAnswerer(
         snapshot,
         embedder,
@@ -159,10 +172,10 @@ def make_answerer(settings: Settings, snapshot: Snapshot, embedder: Embedder) ->
             sentence_weight=settings.sentence_weight,
             lexical_weight=settings.lexical_weight,
             rrf_k=settings.rrf_k,
-            threshold=settings.no_answer_threshold,
+            threshold=threshold,
         ),
         settings.max_query_chars,
-        load_reader(settings),
+        reader,
         english_to_french() if settings.translate_english else None,
     )
 

@@ -86,10 +86,12 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(
         _TUNING.lexical_weight, ge=0, description="Weight of the lexical ranking in fusion."
     )
-    no_answer_threshold: float = Field(
-        _TUNING.threshold,
+    no_answer_threshold: float | None = Field(
+        None,
         description="Answer confidence (the formula's score of the chosen sentence plus the "
-        "share of the question's terms the corpus knows) below which no_answer is returned.",
+        "share of the question's terms the corpus knows) below which no_answer is returned. "
+        "Default: the reader's, calibrated on the training corpus (service/models/reader.json)"
+        f"; {_TUNING.threshold} without the reader.",
     )
     reader: bool = Field(
         True,

@@ -23,7 +23,8 @@ class RankingTuning:
     its logit times the weight chosen by cross-validation on the training corpus is added to
     each sentence's score. The answer's confidence is the chosen sentence's formula score plus
     `known_weight * (IDF-weighted share of query terms found anywhere in the corpus)`; below
-    `threshold` the answer is withheld.
+    `threshold` the answer is withheld (served with the reader, the threshold is the one
+    calibrated on the training corpus: service/calibration.py).
 
     A question asked in English shares few words with French articles (names aside), so for
     it the BM25 ranking weighs `english_lexical_weight` and shared terms `english_term_weight`

@@ -2,6 +2,7 @@
 calibration on small hand-made cases."""
 
 import numpy as np
+import pytest
 
 from corpus.training import Evidence, TrainingQuestion
 from index.answer_types import asked
@@ -39,12 +40,14 @@ def test_numpy_reader_scores_like_the_trained_network() -> None:
         [(0, rows[3]), (rows[0], rows[4]), (rows[1], 0)],
         [rows[5]] * 3,
         np.vstack([scalar_features(c, question) for c in found]),
+        known=1.0,
     )
     basis = table.reduce()
     net = rt.ReaderNet(rt.BASIS, seed=1)
     expected = rt.predict(net, [example], table)[0]
 
-    reader = Reader(net.numpy_weights(basis), {"id": "test", "weight": 0.1, "passages_read": 3})
+    card = {"id": "test", "weight": 0.1, "passages_read": 3, "no_answer": {"threshold": 0.8}}
+    reader = Reader(net.numpy_weights(basis), card)
     readings = [
         ReaderTokens(
             reader.project(raw[example.sentence[i]]),
@@ -71,7 +74,15 @@ def test_the_reader_weight_is_the_one_that_picks_the_most_answers() -> None:
         item = TrainingQuestion("t", "q", "fr", "x", (Evidence("d", 0, 10, "x"),))
         found = [candidate(0, 30), candidate(40, 70)]  # equal for the formula
         return rt.Example(
-            item, 0, found, labels, [0, 0], [(0, 0)] * 2, [0] * 2, np.zeros((2, 10), np.float32)
+            item,
+            0,
+            found,
+            labels,
+            [0, 0],
+            [(0, 0)] * 2,
+            [0] * 2,
+            np.zeros((2, 10), np.float32),
+            1.0,
         )
 
     examples = [example([False, True]), example([False, True]), example([True, False])]
@@ -81,3 +92,31 @@ def test_the_reader_weight_is_the_one_that_picks_the_most_answers() -> None:
     assert rt.figures(examples, combined)["all"] == 1
     misleading = [-s for s in helpful]
     assert rt.choose_weight(examples, misleading) == 0.0
+
+
+def test_no_answer_is_calibrated_on_the_confidence_of_each_questions_pick() -> None:
+    def example(answerable: bool, known: float) -> rt.Example:
+        evidence = (Evidence("d", 0, 10, "x"),) if answerable else ()
+        item = TrainingQuestion("t", "q", "fr", "x", evidence)
+        found = [candidate(0, 30), candidate(40, 70)]
+        return rt.Example(
+            item,
+            0,
+            found,
+            [answerable, False],
+            [0, 0],
+            [(0, 0)] * 2,
+            [0] * 2,
+            np.zeros((2, 10), np.float32),
+            known,
+        )
+
+    examples = [example(True, 1.0), example(True, 0.5), example(False, 0.0)]
+    scores = [np.array([1.0, 0.0])] * 3
+    calibration = rt.calibrate_no_answer(examples, scores)
+    formula = rt.baseline(examples[0])[0]  # both candidates score the same by the formula
+    tuning = rt.TUNING
+    lowest_answerable = formula + tuning.known_weight * 0.5
+    assert calibration.threshold == pytest.approx(lowest_answerable, abs=1e-3)
+    assert calibration.answerable_withheld == 0.0
+    assert calibration.unanswerable_caught == 1.0  # its confidence lacks the known share

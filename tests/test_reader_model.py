@@ -1,15 +1,19 @@
 """The shipped reader with the real model: loads offline, fits the index, answers."""
 
+import dataclasses
 import json
+import logging
 
 import numpy as np
 import pytest
 
 from index.embedding import Embedder, TokenEmbedder
 from index.snapshot import Snapshot
+from service.calibration import MAX_WITHHELD
 from service.reader import CARD_FILE, MODELS_DIR, WEIGHTS_FILE, Reader, file_id
 from service.runtime import make_answerer
 from service.settings import Settings
+from service.tuning import RankingTuning
 
 pytestmark = pytest.mark.integration
 
@@ -19,6 +23,7 @@ def test_the_shipped_reader_is_small_and_described_by_its_card() -> None:
     assert (MODELS_DIR / WEIGHTS_FILE).stat().st_size < 30 * 2**20
     assert card["id"] == file_id(MODELS_DIR / WEIGHTS_FILE)
     assert {"seed", "training_data", "cross_validation_by_story", "weight"} <= card.keys()
+    assert card["no_answer"]["answerable_withheld"] <= MAX_WITHHELD
 
 
 def test_the_index_records_the_reader_and_the_answerer_reads_with_it(
@@ -40,7 +45,31 @@ def test_without_the_reader_the_formula_answers(
 ) -> None:
     answerer = make_answerer(Settings(reader=False), real_snapshot, real_embedder)
     assert answerer.reader is None
+    assert answerer.tuning.threshold == RankingTuning.threshold
     assert answerer.ask("qui a remplacé Mira Murati ?", k=5).passages
+
+
+def test_the_no_answer_threshold_is_the_readers_unless_set(
+    real_snapshot: Snapshot, real_embedder: Embedder
+) -> None:
+    calibrated = make_answerer(Settings(), real_snapshot, real_embedder).tuning.threshold
+    assert calibrated == Reader.load().threshold != RankingTuning.threshold
+    chosen = Settings(no_answer_threshold=2.0)
+    strict = make_answerer(chosen, real_snapshot, real_embedder)
+    assert strict.tuning.threshold == 2.0
+    assert strict.ask("qui a remplacé Mira Murati ?", k=5).no_answer
+
+
+def test_an_index_built_for_another_reader_is_read_by_the_formula_with_a_warning(
+    real_snapshot: Snapshot, real_embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    manifest = dataclasses.replace(real_snapshot.manifest, reader="an-older-reader")
+    older = dataclasses.replace(real_snapshot, manifest=manifest)
+    with caplog.at_level(logging.WARNING, logger="depeche.index"):
+        answerer = make_answerer(Settings(), older, real_embedder)
+    assert answerer.reader is None
+    assert answerer.tuning.threshold == RankingTuning.threshold
+    assert "an-older-reader" in caplog.text and "depeche index" in caplog.text
 
 
 def test_token_vectors_come_from_the_pass_that_embeds(real_embedder: Embedder) -> None:
