@@ -10,7 +10,7 @@ from functools import cache, partial
 import numpy as np
 
 from corpus.clean import normalise_typography
-from index.answer_types import asked
+from index.answer_types import Asked, asked
 from index.embedding import Embedder, TokenEmbedder
 from index.query import Filters, Mode
 from index.search import Searcher
@@ -90,7 +90,7 @@ class QuestionAnswerer:
             )
             answer = _with_news(searcher, question, vector, mode, filters, self.tuning, answer)
             if answer is not None:
-                answer = _with_context(searcher.snapshot, answer)
+                answer = _with_context(searcher.snapshot, answer, asked(read))
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
@@ -195,10 +195,11 @@ def _with_news(
     )
 
 
-def _with_context(snapshot: Snapshot, answer: AnswerSentence) -> AnswerSentence:
-    """`answer`, citing what it needs to be understood alone too (service.answer_span)."""
+def _with_context(snapshot: Snapshot, answer: AnswerSentence, question: Asked) -> AnswerSentence:
+    """`answer`, citing what it needs to be understood alone, or to hold what the `question`
+    asks for, too (service.answer_span)."""
     c = answer.citation
-    start, end = answer_span(snapshot, c.doc_id, c.start, c.end)
+    start, end = answer_span(snapshot, c.doc_id, c.start, c.end, question)
     if (start, end) == (c.start, c.end):
         return answer
     text = snapshot.articles[c.doc_id].text[start:end]
