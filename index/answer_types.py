@@ -58,12 +58,19 @@ _HOLDS = {
 }
 
 
+_COUNTS = re.compile(r"\b(?:combien|nombre) d(?:e |')(?:(?:ces|ses|leurs|les) )?([a-z-]{3,})")
+_DURATION = r"(?:secondes?|minutes?|heures?|h|jours?|semaines?|mois|ans?|annees?|siecles?)"
+_NUMBER = _HOLDS[AnswerType.NUMBER].pattern
+
+
 @dataclass(frozen=True)
 class Asked:
-    """What a question asks for, and the values it already names (not answers)."""
+    """What a question asks for, the values it already names (not answers), and what
+    « combien de … » counts (« lits » in « combien de lits ? »; « temps » counts durations)."""
 
     types: frozenset[AnswerType]
     given: frozenset[str]
+    counted: str | None = None
 
 
 def _fold(text: str) -> str:
@@ -75,18 +82,45 @@ def asked(question: str) -> Asked:
     folded = _fold(question)
     types = frozenset(t for t, pattern in _ASKS.items() if pattern.search(folded))
     given = frozenset(m.group() for p in _HOLDS.values() for m in p.finditer(folded))
-    return Asked(types, given)
+    counts = _COUNTS.search(folded) if AnswerType.NUMBER in types else None
+    return Asked(types, given, counts.group(1) if counts else None)
 
 
 @lru_cache(maxsize=65536)
 def _values(sentence: str) -> dict[AnswerType, frozenset[str]]:
+    """The values of each type in `sentence`; the figures of a date or an hour are not numbers
+    (« le 20 novembre 2023 » tells no quantity)."""
     folded = _fold(sentence)
-    return {t: frozenset(m.group() for m in p.finditer(folded)) for t, p in _HOLDS.items()}
+    found = {t: frozenset(m.group() for m in p.finditer(folded)) for t, p in _HOLDS.items()}
+    found[AnswerType.NUMBER] = frozenset(_HOLDS[AnswerType.NUMBER].findall(_undated(sentence)))
+    return found
+
+
+@lru_cache(maxsize=65536)
+def _undated(sentence: str) -> str:
+    """`sentence` folded, its dates and hours blanked out."""
+    folded = _fold(sentence)
+    return _HOLDS[AnswerType.TIME].sub(" ", _HOLDS[AnswerType.DATE].sub(" ", folded))
 
 
 def holds(sentence: str, kind: AnswerType, question: Asked) -> bool:
     """Whether `sentence` holds a value of `kind` that the question does not already name."""
     return bool(_values(sentence)[kind] - question.given)
+
+
+def counts(sentence: str, question: Asked) -> bool:
+    """Whether `sentence` holds a number of what the question counts (« dix lits » for
+    « combien de lits ? »), within three words of it."""
+    counted = question.counted
+    return counted is not None and bool(_counting(counted).search(_undated(sentence)))
+
+
+@lru_cache(maxsize=1024)
+def _counting(counted: str) -> re.Pattern[str]:
+    """A number followed, within three words, by `counted` (singular or plural)."""
+    stem = counted[:-1] if counted.endswith(("s", "x")) else counted
+    noun = _DURATION if counted == "temps" else rf"{re.escape(stem)}[sx]?"
+    return re.compile(rf"(?:{_NUMBER})(?: [\w'-]+){{0,3}}? (?:\w+-)?{noun}\b")
 
 
 def answers_type(sentence: str, question: Asked) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.analysis import analyse_cached
-from index.answer_types import AnswerType, Asked, answers_type, holds
+from index.answer_types import AnswerType, Asked, answers_type, counts, holds
 from index.chunking import Passage
 from index.search import Searcher
 
@@ -26,6 +26,7 @@ class Candidate:
     shared: float  # IDF-weighted share of the question's terms found in the sentence
     heading: bool
     typed: bool  # holds a new value of each type the question asks for (date, number)
+    counted: bool  # holds a number of what the question counts (« dix lits »)
     has_date: bool
     has_number: bool
 
@@ -62,6 +63,7 @@ def candidates(
                 shared=sum(question.weights[t] for t in terms) / total,
                 heading=is_heading(sentence.text),
                 typed=answers_type(sentence.text, question.asked),
+                counted=counts(sentence.text, question.asked),
                 has_date=holds(sentence.text, AnswerType.DATE, question.asked),
                 has_number=holds(sentence.text, AnswerType.NUMBER, question.asked),
             )

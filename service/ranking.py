@@ -159,7 +159,7 @@ def formula_score(c: Candidate, tuning: RankingTuning) -> float:
     return (
         c.cosine
         + tuning.term_weight * c.shared
-        + tuning.type_boost * c.typed
+        + tuning.type_boost * (c.typed + c.counted)
         - tuning.heading_penalty * c.heading
     )
 

@@ -18,7 +18,8 @@ class RankingTuning:
     Answer sentence: each sentence of the `passages_read` best passages (at least
     `min_sentence_chars` long) scores
     `cosine(query, sentence) + term_weight * (IDF-weighted share of query terms it contains)
-    + type_boost * (it holds a new date/number when the question asks for one)`,
+    + type_boost * (it holds a new date/number when the question asks for one, twice when the
+    number is of what « combien de … » counts: « dix lits »)`,
     minus `heading_penalty` for a heading or a question. With the reader (service/reader.py),
     its logit times the weight chosen by cross-validation on the training corpus is added to
     each sentence's score. The answer's confidence is the chosen sentence's formula score plus

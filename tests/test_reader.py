@@ -14,7 +14,7 @@ from service.reader import Reader
 
 def candidate(start: int, end: int, rank: int = 0, doc_id: str = "d") -> Candidate:
     return Candidate(
-        doc_id, start, end, "x" * (end - start), 1, rank, 0.8, 0.3, False, True, True, False
+        doc_id, start, end, "x" * (end - start), 1, rank, 0.8, 0.3, False, True, False, True, False
     )
 
 
