@@ -3,7 +3,9 @@ hold one?
 
 Regular expressions over accent-folded lowercase text, in French and English. A value that
 the question already contains (« le 17 novembre » in « qui dirigeait le 17 novembre ? »)
-does not count as an answer in the sentence.
+does not count as an answer in the sentence, nor do the figures of a date or an hour count as a
+number. A question that says what it counts (« combien de lits ? ») is answered best by a number
+of that (« dix lits »).
 """
 
 import re
@@ -78,7 +80,7 @@ def _fold(text: str) -> str:
 
 
 def asked(question: str) -> Asked:
-    """The answer types `question` asks for."""
+    """The answer types `question` asks for, the values it names, and what it counts."""
     folded = _fold(question)
     types = frozenset(t for t, pattern in _ASKS.items() if pattern.search(folded))
     given = frozenset(m.group() for p in _HOLDS.values() for m in p.finditer(folded))
@@ -90,10 +92,11 @@ def asked(question: str) -> Asked:
 def _values(sentence: str) -> dict[AnswerType, frozenset[str]]:
     """The values of each type in `sentence`; the figures of a date or an hour are not numbers
     (« le 20 novembre 2023 » tells no quantity)."""
-    folded = _fold(sentence)
-    found = {t: frozenset(m.group() for m in p.finditer(folded)) for t, p in _HOLDS.items()}
-    found[AnswerType.NUMBER] = frozenset(_HOLDS[AnswerType.NUMBER].findall(_undated(sentence)))
-    return found
+    folded, undated = _fold(sentence), _undated(sentence)
+    return {
+        t: frozenset(p.findall(undated if t is AnswerType.NUMBER else folded))
+        for t, p in _HOLDS.items()
+    }
 
 
 @lru_cache(maxsize=65536)
