@@ -77,7 +77,8 @@ class QuestionAnswerer:
             )
             for rank, hit in enumerate(hits, start=1)
         ]
-        pick = self._pick(searcher, read, vector, tokens, hits, tuning)
+        reading = Question(read, vector, searcher.term_weights(read), asked(read))
+        pick = self._pick(searcher, reading, tokens, hits, tuning)
         answer = None
         if pick is not None and pick.answered:
             c = pick.candidate
@@ -90,7 +91,7 @@ class QuestionAnswerer:
             )
             answer = _with_news(searcher, question, vector, mode, filters, self.tuning, answer)
             if answer is not None:
-                answer = _with_context(searcher.snapshot, answer, asked(read))
+                answer = _with_context(searcher.snapshot, answer, reading.asked)
         excluded = not hits and filters and not searcher.admits_any(filters)
         return Answer(
             query=query,
@@ -104,13 +105,11 @@ class QuestionAnswerer:
     def _pick(
         self,
         searcher: Searcher,
-        text: str,
-        vector: np.ndarray,
+        question: Question,
         tokens: np.ndarray | None,
         hits: list[Hit],
         tuning: RankingTuning,
     ) -> Pick | None:
-        question = Question(text, vector, searcher.term_weights(text), asked(text))
         if tokens is not None and self.reader is not None:
             return pick_by_reader(searcher, question, tokens, hits, self.reader, tuning)
         return pick_by_formula(searcher, question, hits, tuning)
